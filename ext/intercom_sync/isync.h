@@ -1,0 +1,40 @@
+/*
+ * Private umbrella header of the Ruby binding. Include order matters: the extconf header first,
+ * then system and Ruby headers, then the Ruby-free core.
+ */
+#ifndef ISYNC_H
+#define ISYNC_H
+
+#include "isync_extconf.h"
+
+#include <ruby.h>
+#include <ruby/encoding.h>
+#include <ruby/thread.h>
+
+#include "isync_core.h"
+
+/* rb_isync.c */
+extern VALUE mIntercomSync;
+extern VALUE mIntercomSyncNative;
+
+/* rb_isync_errors.c */
+extern VALUE eIntercomSyncError;
+extern VALUE eIntercomSyncEncodeError;
+extern VALUE eIntercomSyncConfigurationError;
+extern VALUE eIntercomSyncBusyError;
+void isync_init_errors(void);
+/* Raises the exception for e. Any occurrence of secret (the access token; may be NULL) in the
+ * message is replaced by "[FILTERED]". */
+NORETURN(void isync_raise(const isync_error *e, const char *secret));
+
+/* rb_isync_json.c */
+void isync_init_json(void);
+/* Converts a core document to Ruby (Hash, Array, String, Integer, Float, true, false, nil). */
+VALUE isync_json_to_ruby(const isync_json *v);
+/* Encodes obj into g; raises IntercomSync::EncodeError for what JSON cannot hold. */
+void isync_ruby_to_json(VALUE obj, isync_json_gen *g);
+
+/* rb_isync_client.c */
+void isync_init_client(void);
+
+#endif /* ISYNC_H */

@@ -1,0 +1,224 @@
+/*
+ * intercom_sync's Ruby-free core: byte buffers, typed errors, JSON (yajl) and HTTP (libcurl).
+ *
+ * Nothing declared here touches Ruby, so the core can be driven, tested and fuzzed from plain C.
+ * The binding files (rb_isync_*.c, through isync.h) translate between these structs and VALUEs.
+ * Every function reports failure through its return value and an isync_error; none longjmps.
+ */
+#ifndef ISYNC_CORE_H
+#define ISYNC_CORE_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include <curl/curl.h>
+
+/* ------------------------------------------------------------------------------------------ */
+/* isync_buf.c: a growable byte buffer, always NUL-terminated so it can be read as a C string. */
+
+typedef struct isync_buf {
+    char *data;  /* malloc'd; NULL until the first append */
+    size_t len;  /* bytes used, excluding the terminating NUL */
+    size_t cap;  /* bytes allocated */
+} isync_buf;
+
+void isync_buf_init(isync_buf *b);
+void isync_buf_free(isync_buf *b);
+void isync_buf_clear(isync_buf *b);                      /* keeps the allocation for reuse */
+int isync_buf_append(isync_buf *b, const void *data, size_t len); /* 0, or -1 on OOM */
+int isync_buf_append_str(isync_buf *b, const char *s);
+/* Drops the allocation when it grew past keep_bytes, so one huge response does not pin memory. */
+void isync_buf_shrink(isync_buf *b, size_t keep_bytes);
+
+/* ------------------------------------------------------------------------------------------ */
+/* isync_error.c: one error record shared by every layer. */
+
+typedef struct isync_rate_limit {
+    int present;            /* the response carried X-RateLimit-* headers */
+    long limit;             /* X-RateLimit-Limit: requests allowed in the window (-1 if garbled) */
+    long remaining;         /* X-RateLimit-Remaining (-1 if garbled) */
+    long long reset;        /* X-RateLimit-Reset: Unix seconds when the window refills (-1) */
+} isync_rate_limit;
+
+typedef enum isync_err_kind {
+    ISYNC_OK = 0,
+    ISYNC_E_CONFIG,       /* bad option: URL, token, path; nothing was sent */
+    ISYNC_E_CONNECTION,   /* refused, reset, truncated, other transport failure */
+    ISYNC_E_DNS,          /* host name could not be resolved */
+    ISYNC_E_TLS,          /* handshake or certificate verification failed */
+    ISYNC_E_TIMEOUT,      /* connect or total timeout */
+    ISYNC_E_TOO_LARGE,    /* response body over the configured cap */
+    ISYNC_E_PARSE,        /* body is not the JSON we expect (invalid, truncated, HTML, empty) */
+    ISYNC_E_ENCODE,       /* request body cannot be encoded as JSON */
+    ISYNC_E_HTTP,         /* status >= 300 (redirects are never followed) */
+    ISYNC_E_NOMEM,        /* allocation failed */
+    ISYNC_E_INTERRUPTED,  /* cancelled by the caller (Ruby thread interrupt) */
+    ISYNC_E_BUSY          /* the client is already running a request */
+} isync_err_kind;
+
+typedef struct isync_error {
+    isync_err_kind kind;
+    int curl_code;          /* CURLcode for transport errors, else 0 */
+    long http_status;       /* HTTP status when a response arrived, else 0 */
+    char code[64];          /* Intercom's errors[0].code, "" if none */
+    char message[512];      /* human readable; never contains the access token */
+    char request_id[96];    /* Intercom's request_id, "" if none */
+    /* Ids Intercom names in the error: the existing contact of a 409 on create
+     * ("... already exists with id=<id>"), the canonical contact of a merged one (410 + Link). */
+    char resource_id[64];
+    int archived;           /* the 409 names an archived contact */
+    isync_rate_limit rate_limit; /* from the error response's headers */
+    long retry_after;       /* Retry-After seconds, -1 if absent */
+} isync_error;
+
+void isync_error_clear(isync_error *e);
+/* printf-style; returns -1 so callers can `return isync_error_set(...)`. */
+int isync_error_set(isync_error *e, isync_err_kind kind, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+const char *isync_err_kind_name(isync_err_kind kind);
+
+/* ------------------------------------------------------------------------------------------ */
+/* isync_json.c: a small JSON document model built with yajl's event parser, and a generator. */
+
+typedef enum isync_json_type {
+    ISYNC_JSON_NULL,
+    ISYNC_JSON_FALSE,
+    ISYNC_JSON_TRUE,
+    ISYNC_JSON_INTEGER,  /* fits in int64_t: .u.integer */
+    ISYNC_JSON_BIGNUM,   /* integer too large for int64_t: decimal text in .u.str */
+    ISYNC_JSON_DOUBLE,   /* .u.dbl */
+    ISYNC_JSON_STRING,   /* UTF-8 (validated by yajl), may contain NUL: .u.str */
+    ISYNC_JSON_ARRAY,    /* .u.list (keys NULL) */
+    ISYNC_JSON_OBJECT    /* .u.list, insertion order, duplicate keys kept (last one wins on lookup) */
+} isync_json_type;
+
+typedef struct isync_json isync_json;
+
+typedef struct isync_json_str {
+    char *ptr;   /* NUL-terminated copy */
+    size_t len;
+} isync_json_str;
+
+struct isync_json {
+    isync_json_type type;
+    union {
+        int64_t integer;
+        double dbl;
+        isync_json_str str;
+        struct {
+            isync_json_str *keys;  /* objects only */
+            isync_json **values;
+            size_t len, cap;
+        } list;
+    } u;
+};
+
+#define ISYNC_JSON_MAX_DEPTH 64
+
+/* Parses exactly one JSON document (no trailing garbage). NULL on failure with e filled in. */
+isync_json *isync_json_parse(const char *data, size_t len, isync_error *e);
+void isync_json_free(isync_json *v);
+/* Object lookup; NULL when v is not an object or has no such key. */
+const isync_json *isync_json_get(const isync_json *v, const char *key);
+/* The string at key, or NULL when absent or not a string. */
+const char *isync_json_get_str(const isync_json *v, const char *key);
+
+/* A generator over yajl_gen writing compact UTF-8 JSON; strings are validated as UTF-8. */
+typedef struct isync_json_gen isync_json_gen;
+isync_json_gen *isync_json_gen_new(void);
+void isync_json_gen_free(isync_json_gen *g);
+int isync_json_gen_null(isync_json_gen *g);
+int isync_json_gen_bool(isync_json_gen *g, int value);
+int isync_json_gen_integer(isync_json_gen *g, long long value);
+int isync_json_gen_number_text(isync_json_gen *g, const char *digits, size_t len);
+int isync_json_gen_double(isync_json_gen *g, double value); /* -1 for NaN/Infinity */
+int isync_json_gen_string(isync_json_gen *g, const char *s, size_t len); /* -1 if not UTF-8 */
+int isync_json_gen_map_open(isync_json_gen *g);
+int isync_json_gen_map_close(isync_json_gen *g);
+int isync_json_gen_array_open(isync_json_gen *g);
+int isync_json_gen_array_close(isync_json_gen *g);
+/* The document so far; valid until the next call on g. */
+void isync_json_gen_result(isync_json_gen *g, const char **out, size_t *len);
+/* Why the last call returned -1. */
+const char *isync_json_gen_error(const isync_json_gen *g);
+
+/* ------------------------------------------------------------------------------------------ */
+/* isync_url.c: URL policy and path building. */
+
+/* Normalises and validates a base URL: http or https only; plain http only to a loopback host
+ * (127.0.0.0/8, ::1, localhost) so a token never crosses a network in clear; no user info, query
+ * or fragment. Writes the URL without a trailing slash into out (malloc'd). */
+int isync_url_check_base(const char *url, char **out, int *is_plain_http, isync_error *e);
+/* Checks a request path (begins with '/', printable ASCII, no "..", no fragment). */
+int isync_url_check_path(const char *path, isync_error *e);
+/* Percent-encodes one path segment (everything but RFC 3986 unreserved characters). */
+int isync_url_escape_segment(isync_buf *out, const char *s, size_t len);
+
+/* ------------------------------------------------------------------------------------------ */
+/* isync_http.c: one Intercom HTTP client over a persistent libcurl handle. */
+
+typedef struct isync_http_config {
+    const char *base_url;       /* required; checked by isync_url_check_base */
+    const char *access_token;   /* required; sent only as "Authorization: Bearer" */
+    const char *api_version;    /* Intercom-Version header, e.g. "2.16" */
+    const char *user_agent;     /* e.g. "intercom_sync/0.1.0" */
+    const char *ca_file;        /* optional extra trust anchor (PEM), NULL for the system store */
+    long connect_timeout_ms;    /* > 0 */
+    long timeout_ms;            /* > 0, whole request */
+    size_t max_response_bytes;  /* > 0 */
+} isync_http_config;
+
+typedef struct isync_response {
+    long status;
+    isync_buf body;
+    char content_type[128];
+    char request_id[96];     /* from the X-Request-Id header or the body's request_id */
+    char link[512];          /* Link header, e.g. the canonical contact of a merged one */
+    isync_rate_limit rate_limit;
+    long retry_after;        /* Retry-After seconds, -1 if absent */
+} isync_response;
+
+typedef struct isync_http isync_http;
+
+/* Allocates a client; NULL with e filled in on a bad config or libcurl failure. */
+isync_http *isync_http_new(const isync_http_config *cfg, isync_error *e);
+/* Closes connections and frees everything. NULL is fine. */
+void isync_http_free(isync_http *h);
+/* After fork(): frees our memory but never touches the inherited sockets or libcurl state that
+ * the parent still owns (cleanup could write TLS close_notify into the parent's connection). */
+void isync_http_abandon(isync_http *h);
+pid_t isync_http_owner_pid(const isync_http *h);
+
+/* A request is run in three phases so the binding can release the GVL around the waiting:
+ *   isync_http_begin     prepares the transfer (may fail with a config or encode error);
+ *   isync_http_run       drives it until done or isync_http_interrupt is called (no allocation
+ *                        of Ruby memory, safe without the GVL);
+ *   isync_http_finish    classifies the outcome into h's response or an error.
+ * isync_http_cancel drops a transfer that will not be finished (after an interrupt). */
+int isync_http_begin(isync_http *h, const char *method, const char *path,
+                     const char *body, size_t body_len, isync_error *e);
+typedef enum { ISYNC_RUN_DONE, ISYNC_RUN_INTERRUPTED } isync_run_state;
+isync_run_state isync_http_run(isync_http *h);
+void isync_http_interrupt(isync_http *h);   /* callable from any thread */
+int isync_http_finish(isync_http *h, isync_error *e);
+void isync_http_cancel(isync_http *h);
+int isync_http_in_progress(const isync_http *h);
+
+/* Blocking convenience for C drivers: begin + run + finish. */
+int isync_http_perform(isync_http *h, const char *method, const char *path,
+                       const char *body, size_t body_len, isync_error *e);
+
+/* The last finished response (status, body, headers); owned by h. */
+const isync_response *isync_http_response(const isync_http *h);
+/* Decodes the last response: JSON for 2xx, or an error for everything else (HTTP status with
+ * Intercom's error.list code/message/request_id, or a parse error). Caller frees the result. */
+isync_json *isync_http_decode(isync_http *h, isync_error *e);
+
+typedef struct isync_http_stats {
+    unsigned long requests;      /* transfers finished (successfully or not) */
+    unsigned long connections;   /* new TCP connections opened */
+} isync_http_stats;
+isync_http_stats isync_http_get_stats(const isync_http *h);
+
+#endif /* ISYNC_CORE_H */

@@ -1,0 +1,358 @@
+/*
+ * JSON for the core: a document model built from yajl's event parser, and a generator.
+ *
+ * Why not yajl_tree: it needs a NUL-terminated input (a stray NUL would silently end the
+ * document), turns big integers into parse errors, and has no depth limit. Our callbacks
+ * return 0 to cancel (yajl's contract) and never longjmp.
+ */
+#include "isync_core.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <yajl/yajl_gen.h>
+#include <yajl/yajl_parse.h>
+
+/* ---------------------------------------------------------------------------------------- */
+/* Document model */
+
+static isync_json *json_new(isync_json_type type)
+{
+    isync_json *v = calloc(1, sizeof(*v));
+    if (v) v->type = type;
+    return v;
+}
+
+void isync_json_free(isync_json *v)
+{
+    if (!v) return;
+    switch (v->type) {
+    case ISYNC_JSON_STRING:
+    case ISYNC_JSON_BIGNUM:
+        free(v->u.str.ptr);
+        break;
+    case ISYNC_JSON_ARRAY:
+    case ISYNC_JSON_OBJECT:
+        for (size_t i = 0; i < v->u.list.len; i++) {
+            if (v->u.list.keys) free(v->u.list.keys[i].ptr);
+            isync_json_free(v->u.list.values[i]);
+        }
+        free(v->u.list.keys);
+        free(v->u.list.values);
+        break;
+    default:
+        break;
+    }
+    free(v);
+}
+
+static int str_copy(isync_json_str *dst, const unsigned char *s, size_t len)
+{
+    dst->ptr = malloc(len + 1);
+    if (!dst->ptr) return -1;
+    if (len) memcpy(dst->ptr, s, len);
+    dst->ptr[len] = '\0';
+    dst->len = len;
+    return 0;
+}
+
+/* Appends child (and, for objects, key, whose ownership moves in) to a container. */
+static int list_push(isync_json *parent, isync_json_str *key, isync_json *child)
+{
+    if (parent->u.list.len == parent->u.list.cap) {
+        size_t cap = parent->u.list.cap ? parent->u.list.cap * 2 : 8;
+        isync_json **values = realloc(parent->u.list.values, cap * sizeof(*values));
+        if (!values) return -1;
+        parent->u.list.values = values;
+        if (parent->type == ISYNC_JSON_OBJECT) {
+            isync_json_str *keys = realloc(parent->u.list.keys, cap * sizeof(*keys));
+            if (!keys) return -1;
+            parent->u.list.keys = keys;
+        }
+        parent->u.list.cap = cap;
+    }
+    if (parent->type == ISYNC_JSON_OBJECT) {
+        parent->u.list.keys[parent->u.list.len] = *key;
+        key->ptr = NULL;
+        key->len = 0;
+    }
+    parent->u.list.values[parent->u.list.len++] = child;
+    return 0;
+}
+
+const isync_json *isync_json_get(const isync_json *v, const char *key)
+{
+    if (!v || v->type != ISYNC_JSON_OBJECT) return NULL;
+    size_t klen = strlen(key);
+    for (size_t i = v->u.list.len; i-- > 0;) {
+        const isync_json_str *k = &v->u.list.keys[i];
+        if (k->len == klen && memcmp(k->ptr, key, klen) == 0) return v->u.list.values[i];
+    }
+    return NULL;
+}
+
+const char *isync_json_get_str(const isync_json *v, const char *key)
+{
+    const isync_json *s = isync_json_get(v, key);
+    return (s && s->type == ISYNC_JSON_STRING) ? s->u.str.ptr : NULL;
+}
+
+/* ---------------------------------------------------------------------------------------- */
+/* Parser: yajl events -> document */
+
+typedef struct builder {
+    isync_json *root;
+    isync_json *stack[ISYNC_JSON_MAX_DEPTH];
+    size_t depth;
+    isync_json_str key;      /* pending object key, owned until pushed */
+    const char *cancel_why;  /* set when a callback returned 0 */
+} builder;
+
+static int add_value(builder *b, isync_json *v)
+{
+    if (!v) {
+        b->cancel_why = "out of memory";
+        return 0;
+    }
+    if (b->depth == 0) {
+        b->root = v;  /* yajl allows exactly one top-level value here */
+        return 1;
+    }
+    if (list_push(b->stack[b->depth - 1], &b->key, v) != 0) {
+        isync_json_free(v);
+        b->cancel_why = "out of memory";
+        return 0;
+    }
+    return 1;
+}
+
+static int on_null(void *ctx) { return add_value(ctx, json_new(ISYNC_JSON_NULL)); }
+
+static int on_boolean(void *ctx, int value)
+{
+    return add_value(ctx, json_new(value ? ISYNC_JSON_TRUE : ISYNC_JSON_FALSE));
+}
+
+static int on_number(void *ctx, const char *s, size_t len)
+{
+    builder *b = ctx;
+    char small[64];
+    char *text = len < sizeof(small) ? small : malloc(len + 1);
+    if (!text) return add_value(b, NULL);
+    memcpy(text, s, len);
+    text[len] = '\0';
+
+    isync_json *v = NULL;
+    int is_integer = strpbrk(text, ".eE") == NULL;
+    errno = 0;
+    if (is_integer) {
+        long long n = strtoll(text, NULL, 10);
+        if (errno == ERANGE) {
+            v = json_new(ISYNC_JSON_BIGNUM);
+            if (v && str_copy(&v->u.str, (const unsigned char *)text, len) != 0) {
+                free(v);
+                v = NULL;
+            }
+        } else if ((v = json_new(ISYNC_JSON_INTEGER))) {
+            v->u.integer = n;
+        }
+    } else {
+        double d = strtod(text, NULL);
+        if (errno == ERANGE && isinf(d)) {
+            if (text != small) free(text);
+            b->cancel_why = "number out of range";
+            return 0;
+        }
+        if ((v = json_new(ISYNC_JSON_DOUBLE))) v->u.dbl = d;
+    }
+    if (text != small) free(text);
+    return add_value(b, v);
+}
+
+static int on_string(void *ctx, const unsigned char *s, size_t len)
+{
+    isync_json *v = json_new(ISYNC_JSON_STRING);
+    if (v && str_copy(&v->u.str, s, len) != 0) {
+        free(v);
+        v = NULL;
+    }
+    return add_value(ctx, v);
+}
+
+static int open_container(builder *b, isync_json_type type)
+{
+    if (b->depth >= ISYNC_JSON_MAX_DEPTH) {
+        b->cancel_why = "nesting too deep";
+        return 0;
+    }
+    isync_json *v = json_new(type);
+    if (!add_value(b, v)) return 0;
+    b->stack[b->depth++] = v;
+    return 1;
+}
+
+static int on_start_map(void *ctx) { return open_container(ctx, ISYNC_JSON_OBJECT); }
+static int on_start_array(void *ctx) { return open_container(ctx, ISYNC_JSON_ARRAY); }
+
+static int on_end_container(void *ctx)
+{
+    builder *b = ctx;
+    b->depth--;
+    return 1;
+}
+
+static int on_map_key(void *ctx, const unsigned char *s, size_t len)
+{
+    builder *b = ctx;
+    free(b->key.ptr);
+    b->key.ptr = NULL;
+    if (str_copy(&b->key, s, len) != 0) {
+        b->cancel_why = "out of memory";
+        return 0;
+    }
+    return 1;
+}
+
+static const yajl_callbacks parse_callbacks = {
+    .yajl_null = on_null,
+    .yajl_boolean = on_boolean,
+    .yajl_number = on_number,
+    .yajl_string = on_string,
+    .yajl_start_map = on_start_map,
+    .yajl_map_key = on_map_key,
+    .yajl_end_map = on_end_container,
+    .yajl_start_array = on_start_array,
+    .yajl_end_array = on_end_container,
+};
+
+isync_json *isync_json_parse(const char *data, size_t len, isync_error *e)
+{
+    builder b;
+    memset(&b, 0, sizeof(b));
+
+    yajl_handle y = yajl_alloc(&parse_callbacks, NULL, &b);
+    if (!y) {
+        isync_error_set(e, ISYNC_E_NOMEM, "out of memory allocating the JSON parser");
+        return NULL;
+    }
+    /* Validation of UTF-8 in strings is yajl's default; trailing garbage stays an error. */
+    yajl_status st = yajl_parse(y, (const unsigned char *)data, len);
+    if (st == yajl_status_ok) st = yajl_complete_parse(y);
+
+    if (st != yajl_status_ok || !b.root) {
+        if (st == yajl_status_client_canceled) {
+            isync_error_set(e, b.cancel_why && strcmp(b.cancel_why, "out of memory") == 0
+                                   ? ISYNC_E_NOMEM : ISYNC_E_PARSE,
+                            "invalid JSON: %s", b.cancel_why ? b.cancel_why : "cancelled");
+        } else if (st == yajl_status_error) {
+            unsigned char *msg = yajl_get_error(y, 0, NULL, 0);
+            isync_error_set(e, ISYNC_E_PARSE, "invalid JSON at byte %zu: %s",
+                            yajl_get_bytes_consumed(y), msg ? (const char *)msg : "parse error");
+            if (msg) yajl_free_error(y, msg);
+        } else {
+            isync_error_set(e, ISYNC_E_PARSE, "invalid JSON: empty document");
+        }
+        yajl_free(y);
+        free(b.key.ptr);
+        isync_json_free(b.root);
+        return NULL;
+    }
+    yajl_free(y);
+    free(b.key.ptr);
+    return b.root;
+}
+
+/* ---------------------------------------------------------------------------------------- */
+/* Generator */
+
+struct isync_json_gen {
+    yajl_gen gen;
+    const char *error;
+};
+
+isync_json_gen *isync_json_gen_new(void)
+{
+    isync_json_gen *g = calloc(1, sizeof(*g));
+    if (!g) return NULL;
+    g->gen = yajl_gen_alloc(NULL);
+    if (!g->gen) {
+        free(g);
+        return NULL;
+    }
+    yajl_gen_config(g->gen, yajl_gen_validate_utf8, 1);
+    return g;
+}
+
+void isync_json_gen_free(isync_json_gen *g)
+{
+    if (!g) return;
+    yajl_gen_free(g->gen);
+    free(g);
+}
+
+static int gen_check(isync_json_gen *g, yajl_gen_status st)
+{
+    switch (st) {
+    case yajl_gen_status_ok: return 0;
+    case yajl_gen_keys_must_be_strings: g->error = "object keys must be strings"; break;
+    case yajl_max_depth_exceeded: g->error = "nesting too deep"; break;
+    case yajl_gen_in_error_state: g->error = "generator in error state"; break;
+    case yajl_gen_generation_complete: g->error = "document already complete"; break;
+    case yajl_gen_invalid_number: g->error = "NaN and Infinity cannot be encoded"; break;
+    case yajl_gen_no_buf: g->error = "no buffer"; break;
+    case yajl_gen_invalid_string: g->error = "string is not valid UTF-8"; break;
+    default: g->error = "generator error"; break;
+    }
+    return -1;
+}
+
+int isync_json_gen_null(isync_json_gen *g) { return gen_check(g, yajl_gen_null(g->gen)); }
+int isync_json_gen_bool(isync_json_gen *g, int v) { return gen_check(g, yajl_gen_bool(g->gen, v)); }
+int isync_json_gen_integer(isync_json_gen *g, long long v)
+{
+    return gen_check(g, yajl_gen_integer(g->gen, v));
+}
+int isync_json_gen_number_text(isync_json_gen *g, const char *s, size_t len)
+{
+    return gen_check(g, yajl_gen_number(g->gen, s, len));
+}
+
+/* yajl_gen_double prints "%.20g" (0.1 becomes 0.10000000000000000555); we print the shortest
+ * form that reads back as the same double. */
+int isync_json_gen_double(isync_json_gen *g, double v)
+{
+    if (!isfinite(v)) return gen_check(g, yajl_gen_invalid_number);
+    char text[40];
+    for (int precision = 15; precision <= 17; precision++) {
+        snprintf(text, sizeof(text), "%.*g", precision, v);
+        if (strtod(text, NULL) == v) break;
+    }
+    if (strspn(text, "0123456789-") == strlen(text)) strcat(text, ".0");
+    return gen_check(g, yajl_gen_number(g->gen, text, strlen(text)));
+}
+
+int isync_json_gen_string(isync_json_gen *g, const char *s, size_t len)
+{
+    return gen_check(g, yajl_gen_string(g->gen, (const unsigned char *)s, len));
+}
+int isync_json_gen_map_open(isync_json_gen *g) { return gen_check(g, yajl_gen_map_open(g->gen)); }
+int isync_json_gen_map_close(isync_json_gen *g) { return gen_check(g, yajl_gen_map_close(g->gen)); }
+int isync_json_gen_array_open(isync_json_gen *g) { return gen_check(g, yajl_gen_array_open(g->gen)); }
+int isync_json_gen_array_close(isync_json_gen *g) { return gen_check(g, yajl_gen_array_close(g->gen)); }
+
+void isync_json_gen_result(isync_json_gen *g, const char **out, size_t *len)
+{
+    const unsigned char *buf = NULL;
+    size_t n = 0;
+    yajl_gen_get_buf(g->gen, &buf, &n);
+    *out = (const char *)buf;
+    *len = n;
+}
+
+const char *isync_json_gen_error(const isync_json_gen *g)
+{
+    return g->error ? g->error : "no error";
+}

@@ -1,0 +1,308 @@
+/*
+ * IntercomSync::Client: the Ruby face of the core HTTP client (isync_http.c).
+ *
+ * The network wait runs without the GVL. A Ruby interrupt (Thread#kill, Thread#raise, Timeout)
+ * calls our unblocking function, which wakes libcurl's poll from the interrupting thread; we
+ * then return to Ruby, let it raise, and an ensure detaches the unfinished transfer so the
+ * client stays usable.
+ */
+#include "isync.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+typedef struct client_config {
+    char *base_url, *access_token, *api_version, *user_agent, *ca_file;
+    long connect_timeout_ms, timeout_ms;
+    size_t max_response_bytes;
+} client_config;
+
+typedef struct rb_isync_client {
+    isync_http *http;      /* NULL once closed */
+    client_config config;  /* kept to rebuild the handle in a forked child */
+    int in_use;            /* a request is running (the GVL is released while it waits) */
+    int closed;
+} rb_isync_client;
+
+static VALUE cClient;
+
+static void wipe_free(char *s)
+{
+    if (!s) return;
+    memset(s, 0, strlen(s));
+    free(s);
+}
+
+static void config_free(client_config *c)
+{
+    wipe_free(c->base_url);
+    wipe_free(c->access_token);
+    wipe_free(c->api_version);
+    wipe_free(c->user_agent);
+    wipe_free(c->ca_file);
+    memset(c, 0, sizeof(*c));
+}
+
+static void client_free(void *p)
+{
+    rb_isync_client *c = p;
+    if (c->http) {
+        if (isync_http_owner_pid(c->http) == getpid()) isync_http_free(c->http);
+        else isync_http_abandon(c->http);
+    }
+    config_free(&c->config);
+    xfree(c);
+}
+
+static size_t client_memsize(const void *p)
+{
+    return sizeof(rb_isync_client) + 64 * 1024; /* libcurl's handles and buffers, roughly */
+}
+
+/* No VALUEs are held, so no mark/compact. Not FREE_IMMEDIATELY: freeing closes sockets. */
+static const rb_data_type_t client_type = {
+    .wrap_struct_name = "IntercomSync::Client",
+    .function = {.dmark = NULL, .dfree = client_free, .dsize = client_memsize},
+    .flags = 0,
+};
+
+static VALUE client_alloc(VALUE klass)
+{
+    rb_isync_client *c;
+    return TypedData_Make_Struct(klass, rb_isync_client, &client_type, c);
+}
+
+static isync_http_config http_config(const client_config *c)
+{
+    isync_http_config cfg = {
+        .base_url = c->base_url,
+        .access_token = c->access_token,
+        .api_version = c->api_version,
+        .user_agent = c->user_agent,
+        .ca_file = c->ca_file,
+        .connect_timeout_ms = c->connect_timeout_ms,
+        .timeout_ms = c->timeout_ms,
+        .max_response_bytes = c->max_response_bytes,
+    };
+    return cfg;
+}
+
+/* Returns the client, rebuilding its libcurl handles in a forked child. */
+static rb_isync_client *get_client(VALUE self)
+{
+    rb_isync_client *c = rb_check_typeddata(self, &client_type);
+    if (c->closed) rb_raise(eIntercomSyncError, "client is closed");
+    if (!c->http) rb_raise(eIntercomSyncError, "client is not initialized");
+    if (isync_http_owner_pid(c->http) != getpid()) {
+        isync_http_abandon(c->http);
+        c->http = NULL;
+        c->in_use = 0;
+        isync_error e;
+        isync_error_clear(&e);
+        isync_http_config cfg = http_config(&c->config);
+        c->http = isync_http_new(&cfg, &e);
+        if (!c->http) isync_raise(&e, c->config.access_token);
+    }
+    return c;
+}
+
+/* ---------------------------------------------------------------------------------------- */
+/* Client#setup(options): called once by the Ruby initializer with validated options. */
+
+static char *option_cstr(VALUE opts, const char *name, int required)
+{
+    VALUE v = rb_hash_aref(opts, ID2SYM(rb_intern(name)));
+    if (NIL_P(v)) {
+        if (required) rb_raise(eIntercomSyncError, "%s is required", name);
+        return NULL;
+    }
+    if (SYMBOL_P(v)) v = rb_sym2str(v);
+    const char *s = StringValueCStr(v); /* raises on embedded NUL */
+    char *copy = strdup(s);
+    if (!copy) rb_memerror();
+    return copy;
+}
+
+static long option_ms(VALUE opts, const char *name)
+{
+    VALUE v = rb_hash_aref(opts, ID2SYM(rb_intern(name)));
+    double seconds = NUM2DBL(v);
+    if (!(seconds > 0) || seconds > 86400) {
+        rb_raise(eIntercomSyncConfigurationError, "%s must be between 0 and 86400 seconds", name);
+    }
+    long ms = (long)(seconds * 1000.0);
+    return ms > 0 ? ms : 1;
+}
+
+static VALUE client_setup(VALUE self, VALUE opts)
+{
+    rb_isync_client *c = rb_check_typeddata(self, &client_type);
+    Check_Type(opts, T_HASH);
+    if (c->http || c->closed) rb_raise(eIntercomSyncError, "client is already set up");
+
+    client_config cfg;
+    memset(&cfg, 0, sizeof(cfg));
+    /* Option conversion can raise; keep the strings on the struct as they are made so
+     * client_free releases them whatever happens. */
+    c->config = cfg;
+    c->config.base_url = option_cstr(opts, "base_url", 1);
+    c->config.access_token = option_cstr(opts, "access_token", 1);
+    c->config.api_version = option_cstr(opts, "api_version", 1);
+    c->config.user_agent = option_cstr(opts, "user_agent", 1);
+    c->config.ca_file = option_cstr(opts, "ca_file", 0);
+    c->config.connect_timeout_ms = option_ms(opts, "connect_timeout");
+    c->config.timeout_ms = option_ms(opts, "timeout");
+    long max = NUM2LONG(rb_hash_aref(opts, ID2SYM(rb_intern("max_response_bytes"))));
+    if (max <= 0) rb_raise(eIntercomSyncConfigurationError, "max_response_bytes must be positive");
+    c->config.max_response_bytes = (size_t)max;
+
+    isync_error e;
+    isync_error_clear(&e);
+    isync_http_config hc = http_config(&c->config);
+    c->http = isync_http_new(&hc, &e);
+    if (!c->http) isync_raise(&e, c->config.access_token);
+    return self;
+}
+
+/* ---------------------------------------------------------------------------------------- */
+/* Client#perform(method, path, body) -> [status, body, request_id, rate_limit] */
+
+typedef struct request_args {
+    rb_isync_client *client;
+    const char *method;
+    const char *path;
+    VALUE body;
+    isync_json_gen *gen;       /* request body encoder, freed in ensure */
+    isync_json *doc;           /* decoded response, freed in ensure */
+    isync_run_state state;
+} request_args;
+
+static void *run_without_gvl(void *p)
+{
+    request_args *a = p;
+    a->state = isync_http_run(a->client->http);
+    return NULL;
+}
+
+static void unblock(void *p)
+{
+    isync_http_interrupt(((request_args *)p)->client->http);
+}
+
+static VALUE rate_limit_to_ruby(const isync_rate_limit *rl)
+{
+    if (!rl->present) return Qnil;
+    return rb_ary_new_from_args(3, rl->limit >= 0 ? LONG2NUM(rl->limit) : Qnil,
+                                rl->remaining >= 0 ? LONG2NUM(rl->remaining) : Qnil,
+                                rl->reset >= 0 ? LL2NUM(rl->reset) : Qnil);
+}
+
+static VALUE request_body(VALUE p)
+{
+    request_args *a = (request_args *)p;
+    rb_isync_client *c = a->client;
+    isync_error e;
+    isync_error_clear(&e);
+
+    const char *json = NULL;
+    size_t json_len = 0;
+    if (!NIL_P(a->body)) {
+        if (!(a->gen = isync_json_gen_new())) rb_memerror();
+        isync_ruby_to_json(a->body, a->gen);
+        isync_json_gen_result(a->gen, &json, &json_len);
+    }
+    if (isync_http_begin(c->http, a->method, a->path, json, json_len, &e)) {
+        isync_raise(&e, c->config.access_token);
+    }
+    isync_json_gen_free(a->gen); /* libcurl copied the body */
+    a->gen = NULL;
+
+    do {
+        a->state = ISYNC_RUN_INTERRUPTED; /* stays so if Ruby skips the call for a pending interrupt */
+        rb_thread_call_without_gvl(run_without_gvl, a, unblock, a);
+        if (a->state == ISYNC_RUN_INTERRUPTED) rb_thread_check_ints(); /* may raise or kill */
+    } while (a->state != ISYNC_RUN_DONE);
+
+    if (isync_http_finish(c->http, &e)) isync_raise(&e, c->config.access_token);
+    a->doc = isync_http_decode(c->http, &e);
+    if (!a->doc) isync_raise(&e, c->config.access_token);
+
+    const isync_response *r = isync_http_response(c->http);
+    return rb_ary_new_from_args(4, LONG2NUM(r->status), isync_json_to_ruby(a->doc),
+                                r->request_id[0] ? rb_utf8_str_new_cstr(r->request_id) : Qnil,
+                                rate_limit_to_ruby(&r->rate_limit));
+}
+
+static VALUE request_ensure(VALUE p)
+{
+    request_args *a = (request_args *)p;
+    if (a->client->http && isync_http_in_progress(a->client->http)) isync_http_cancel(a->client->http);
+    isync_json_gen_free(a->gen);
+    isync_json_free(a->doc);
+    a->client->in_use = 0;
+    return Qnil;
+}
+
+static VALUE client_perform(VALUE self, VALUE method, VALUE path, VALUE body)
+{
+    rb_isync_client *c = get_client(self);
+    request_args a = {
+        .client = c,
+        .method = StringValueCStr(method),
+        .path = StringValueCStr(path),
+        .body = body,
+    };
+    if (c->in_use) {
+        rb_raise(eIntercomSyncBusyError,
+                 "client is in use by another thread (use one client per thread)");
+    }
+    c->in_use = 1;
+    VALUE result = rb_ensure(request_body, (VALUE)&a, request_ensure, (VALUE)&a);
+    RB_GC_GUARD(method);
+    RB_GC_GUARD(path);
+    return result;
+}
+
+/* Client#stats -> {requests:, connections:} */
+static VALUE client_stats(VALUE self)
+{
+    rb_isync_client *c = get_client(self);
+    isync_http_stats s = isync_http_get_stats(c->http);
+    VALUE h = rb_hash_new();
+    rb_hash_aset(h, ID2SYM(rb_intern("requests")), ULONG2NUM(s.requests));
+    rb_hash_aset(h, ID2SYM(rb_intern("connections")), ULONG2NUM(s.connections));
+    return h;
+}
+
+/* Client#close: closes connections now instead of at GC. Idempotent. */
+static VALUE client_close(VALUE self)
+{
+    rb_isync_client *c = rb_check_typeddata(self, &client_type);
+    if (c->in_use) rb_raise(eIntercomSyncBusyError, "cannot close a client during a request");
+    if (c->http) {
+        if (isync_http_owner_pid(c->http) == getpid()) isync_http_free(c->http);
+        else isync_http_abandon(c->http);
+        c->http = NULL;
+    }
+    config_free(&c->config);
+    c->closed = 1;
+    return Qnil;
+}
+
+static VALUE client_closed_p(VALUE self)
+{
+    rb_isync_client *c = rb_check_typeddata(self, &client_type);
+    return c->closed ? Qtrue : Qfalse;
+}
+
+void isync_init_client(void)
+{
+    cClient = rb_define_class_under(mIntercomSync, "Client", rb_cObject);
+    rb_define_alloc_func(cClient, client_alloc);
+    rb_define_private_method(cClient, "setup", client_setup, 1);
+    rb_define_private_method(cClient, "perform", client_perform, 3);
+    rb_define_method(cClient, "stats", client_stats, 0);
+    rb_define_method(cClient, "close", client_close, 0);
+    rb_define_method(cClient, "closed?", client_closed_p, 0);
+}

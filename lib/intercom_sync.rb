@@ -1,0 +1,35 @@
+# frozen_string_literal: true
+
+require_relative "intercom_sync/version"
+
+begin
+  require "intercom_sync/intercom_sync_ext"
+rescue LoadError => e
+  raise LoadError, <<~MSG.chomp
+    intercom_sync's native extension could not be loaded (#{e.message}).
+    In a checkout, build it with `bundle exec rake compile`; as a gem, reinstall it with
+    `gem install intercom_sync` after `apt-get install libcurl4-openssl-dev libyajl-dev pkg-config`.
+  MSG
+end
+
+require_relative "intercom_sync/configuration"
+require_relative "intercom_sync/client"
+
+# Keeps an app's users and teams in step with Intercom contacts and companies (API 2.x).
+module IntercomSync
+  class << self
+    def configuration
+      @configuration ||= Configuration.new
+    end
+
+    def configure
+      yield configuration
+      configuration
+    end
+
+    # Forgets the configuration (tests; reloading ENV).
+    def reset_configuration!
+      @configuration = Configuration.new
+    end
+  end
+end

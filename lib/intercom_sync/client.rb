@@ -1,0 +1,78 @@
+# frozen_string_literal: true
+
+module IntercomSync
+  # What Intercom said about the rate-limit window in a response's X-RateLimit-* headers.
+  RateLimit = Struct.new(:limit, :remaining, :reset_at)
+
+  # A decoded 2xx response. Error statuses raise instead (see IntercomSync::HTTPError).
+  Response = Struct.new(:status, :body, :request_id, :rate_limit, keyword_init: true)
+
+  # An HTTP client for the Intercom REST API. The C core does the work over one persistent
+  # libcurl handle: connections are reused, TLS is always verified, the GVL is released while
+  # waiting, and failures raise IntercomSync::Error subclasses.
+  #
+  # One client per thread: a client used by two threads at once raises BusyError.
+  class Client
+    attr_reader :base_url, :api_version
+
+    def self.open(**options)
+      client = new(**options)
+      return client unless block_given?
+
+      begin
+        yield client
+      ensure
+        client.close
+      end
+    end
+
+    def initialize(access_token: nil, base_url: nil, api_version: nil, timeout: nil,
+                   connect_timeout: nil, max_response_bytes: nil, ca_file: nil,
+                   config: IntercomSync.configuration)
+      access_token ||= config.access_token
+      if access_token.nil? || access_token.to_s.empty?
+        raise ConfigurationError, "no Intercom access token (set INTERCOM_ACCESS_TOKEN or config.access_token)"
+      end
+
+      @base_url = Configuration.resolve_base_url(base_url || config.base_url)
+      @api_version = (api_version || config.api_version).to_s
+      setup(
+        base_url: @base_url,
+        access_token: access_token.to_s,
+        api_version: @api_version,
+        user_agent: "intercom_sync/#{VERSION} (libcurl/#{Native::LIBCURL_VERSION}; ruby/#{RUBY_VERSION})",
+        timeout: timeout || config.timeout,
+        connect_timeout: connect_timeout || config.connect_timeout,
+        max_response_bytes: max_response_bytes || config.max_response_bytes,
+        ca_file: ca_file || config.ca_file
+      )
+    end
+
+    def get(path)
+      request("GET", path)
+    end
+
+    def post(path, body = {})
+      request("POST", path, body)
+    end
+
+    def put(path, body = {})
+      request("PUT", path, body)
+    end
+
+    def delete(path)
+      request("DELETE", path)
+    end
+
+    # Sends one request; body (a Hash or Array) is encoded as JSON by the C core.
+    def request(method, path, body = nil)
+      status, data, request_id, rate_limit = perform(method.to_s.upcase, path.to_s, body)
+      Response.new(status: status, body: data, request_id: request_id,
+                   rate_limit: rate_limit && RateLimit.new(*rate_limit))
+    end
+
+    def inspect
+      "#<#{self.class.name} base_url=#{base_url.inspect} api_version=#{api_version.inspect}#{' closed' if closed?}>"
+    end
+  end
+end
