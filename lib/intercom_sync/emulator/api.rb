@@ -234,7 +234,7 @@ module IntercomSync
         when :oversize
           size = o.fetch(:bytes, 1024 * 1024)
           Reply.new(status: 200, headers: headers, body: JSON.generate("type" => "blob", "data" => "x" * size),
-                    mode: :normal)
+                    mode: o[:stream] ? :stream : :normal)
         end
       end
     end

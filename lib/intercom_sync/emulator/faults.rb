@@ -15,7 +15,8 @@ module IntercomSync
     #   :malformed_json answer 200 with a body that is not valid JSON
     #   :html           answer `status` (default 502) with an HTML error page
     #   :empty_body     answer `status` (default 200) with an empty body
-    #   :oversize       answer 200 with a valid JSON body of `bytes` bytes (default 1 MiB)
+    #   :oversize       answer 200 with a valid JSON body of `bytes` bytes (default 1 MiB);
+    #                   `stream: true` sends it without Content-Length
     #
     # With `after: true` the request is processed first (state changes) and the fault replaces
     # the answer: the "write happened but the response was lost" case that makes retries unsafe.

@@ -15,7 +15,8 @@ module IntercomSync
                            keyword_init: true)
 
       # mode: :normal, :reset (RST, no response), :truncate (Content-Length promises more than
-      # is sent, then close), :close (close without a response), :stall (hold, then close).
+      # is sent, then close), :close (close without a response), :stall (hold, then close),
+      # :stream (no Content-Length: the body ends when the connection closes).
       Reply = Struct.new(:status, :headers, :body, :mode, :delay, :stall_seconds, keyword_init: true) do
         def self.json(status, body, headers = {})
           new(status: status, headers: headers, body: body, mode: :normal)
@@ -87,7 +88,8 @@ module IntercomSync
             @connections_opened += 1
             id = @connections_opened
             @sockets << socket
-            @threads << Thread.new { serve(socket, id) }
+            # Thread.new(args): the loop reuses `socket`, a block would see the next one.
+            @threads << Thread.new(socket, id) { |s, i| serve(s, i) }
           end
         end
       end
@@ -179,8 +181,9 @@ module IntercomSync
         body = body.byteslice(0, body.bytesize / 2) if reply.mode == :truncate
         keep_alive = request.headers["connection"].to_s.downcase != "close" && reply.mode == :normal
         head = +"HTTP/1.1 #{reply.status} #{STATUS_TEXT.fetch(reply.status, 'Status')}\r\n"
-        headers = { "Content-Length" => (promised || body.bytesize).to_s,
-                    "Connection" => keep_alive ? "keep-alive" : "close" }.merge(reply.headers || {})
+        headers = { "Connection" => keep_alive ? "keep-alive" : "close" }
+        headers["Content-Length"] = (promised || body.bytesize).to_s unless reply.mode == :stream
+        headers.merge!(reply.headers || {})
         headers.each { |k, v| head << "#{k}: #{v}\r\n" }
         head << "\r\n"
         io.write(head.b + body)

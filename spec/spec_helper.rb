@@ -1,0 +1,30 @@
+# frozen_string_literal: true
+
+require "intercom_sync"
+require "intercom_sync/emulator"
+
+Dir[File.join(__dir__, "support", "**", "*.rb")].sort.each { |f| require f }
+
+RSpec.configure do |config|
+  config.disable_monkey_patching!
+  config.order = :random
+  Kernel.srand config.seed
+  config.expect_with(:rspec) { |c| c.syntax = :expect }
+
+  # GC torture switches (see README, Development): every VALUE the extension holds must be
+  # marked and survive compaction.
+  if ENV["GC_STRESS"] == "1"
+    config.around(:each) do |example|
+      GC.stress = true
+      example.run
+    ensure
+      GC.stress = false
+    end
+  end
+  if ENV["ISYNC_COMPACT"] == "1"
+    config.before(:suite) { GC.auto_compact = true if GC.respond_to?(:auto_compact=) }
+    config.after(:each) { GC.verify_compaction_references(double_heap: true, toward: :empty) }
+  end
+
+  config.include EmulatorHelpers
+end
