@@ -116,6 +116,9 @@ struct isync_json {
 
 #define ISYNC_JSON_MAX_DEPTH 64
 
+/* 1 if s is well-formed UTF-8 (no overlong forms, surrogates or code points past U+10FFFF). */
+int isync_utf8_valid(const char *s, size_t len);
+
 /* Parses exactly one JSON document (no trailing garbage). NULL on failure with e filled in. */
 isync_json *isync_json_parse(const char *data, size_t len, isync_error *e);
 void isync_json_free(isync_json *v);

@@ -17,6 +17,37 @@
 #include <yajl/yajl_parse.h>
 
 /* ---------------------------------------------------------------------------------------- */
+/* Strict UTF-8 (RFC 3629): yajl's own check lets overlong forms such as C0 AF through, and
+ * surrogates; both would reach Ruby as broken strings. */
+
+int isync_utf8_valid(const char *str, size_t len)
+{
+    const unsigned char *s = (const unsigned char *)str;
+    size_t i = 0;
+    while (i < len) {
+        unsigned char c = s[i];
+        if (c < 0x80) {
+            i++;
+            continue;
+        }
+        size_t n;
+        unsigned int cp, min;
+        if (c >= 0xC2 && c <= 0xDF) { n = 1; cp = c & 0x1Fu; min = 0x80; }
+        else if (c >= 0xE0 && c <= 0xEF) { n = 2; cp = c & 0x0Fu; min = 0x800; }
+        else if (c >= 0xF0 && c <= 0xF4) { n = 3; cp = c & 0x07u; min = 0x10000; }
+        else return 0;
+        if (len - i <= n) return 0;
+        for (size_t k = 1; k <= n; k++) {
+            if ((s[i + k] & 0xC0) != 0x80) return 0;
+            cp = (cp << 6) | (s[i + k] & 0x3Fu);
+        }
+        if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return 0;
+        i += n + 1;
+    }
+    return 1;
+}
+
+/* ---------------------------------------------------------------------------------------- */
 /* Document model */
 
 static isync_json *json_new(isync_json_type type)
@@ -174,6 +205,10 @@ static int on_number(void *ctx, const char *s, size_t len)
 
 static int on_string(void *ctx, const unsigned char *s, size_t len)
 {
+    if (!isync_utf8_valid((const char *)s, len)) {
+        ((builder *)ctx)->cancel_why = "string is not valid UTF-8";
+        return 0;
+    }
     isync_json *v = json_new(ISYNC_JSON_STRING);
     if (v && str_copy(&v->u.str, s, len) != 0) {
         free(v);
@@ -209,6 +244,10 @@ static int on_map_key(void *ctx, const unsigned char *s, size_t len)
     builder *b = ctx;
     free(b->key.ptr);
     b->key.ptr = NULL;
+    if (!isync_utf8_valid((const char *)s, len)) {
+        b->cancel_why = "object key is not valid UTF-8";
+        return 0;
+    }
     if (str_copy(&b->key, s, len) != 0) {
         b->cancel_why = "out of memory";
         return 0;
@@ -336,6 +375,7 @@ int isync_json_gen_double(isync_json_gen *g, double v)
 
 int isync_json_gen_string(isync_json_gen *g, const char *s, size_t len)
 {
+    if (!isync_utf8_valid(s, len)) return gen_check(g, yajl_gen_invalid_string);
     return gen_check(g, yajl_gen_string(g->gen, (const unsigned char *)s, len));
 }
 int isync_json_gen_map_open(isync_json_gen *g) { return gen_check(g, yajl_gen_map_open(g->gen)); }
