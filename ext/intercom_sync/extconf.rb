@@ -40,8 +40,6 @@ have_library("curl", "curl_easy_init", "curl/curl.h") || abort_with_hint("libcur
 have_func("curl_multi_wakeup", "curl/curl.h") ||
   abort_with_hint("libcurl is too old: 7.68.0 or newer is required (curl_multi_wakeup missing).")
 have_func("curl_url", "curl/curl.h") || abort_with_hint("libcurl is too old: curl_url missing.")
-# Optional: the string form of CURLOPT_PROTOCOLS (7.85.0) avoids the deprecated bitmask.
-have_const("CURLOPT_PROTOCOLS_STR", "curl/curl.h")
 
 find_header("yajl/yajl_parse.h") || abort_with_hint("yajl headers (yajl/yajl_parse.h) not found.")
 have_library("yajl", "yajl_alloc", "yajl/yajl_parse.h") || abort_with_hint("yajl not found.")

@@ -9,7 +9,6 @@
  * libcurl callbacks here only copy bytes and set flags; they never call into Ruby.
  */
 #include "isync_core.h"
-#include "isync_extconf.h"
 
 #include <ctype.h>
 #include <limits.h>
@@ -247,7 +246,7 @@ isync_http *isync_http_new(const isync_http_config *cfg, isync_error *e)
     SET(CURLOPT_SSL_VERIFYHOST, 2L);
     SET(CURLOPT_TCP_KEEPALIVE, 1L);
     SET(CURLOPT_TCP_NODELAY, 1L);
-#ifdef HAVE_CONST_CURLOPT_PROTOCOLS_STR
+#if LIBCURL_VERSION_NUM >= 0x075500 /* 7.85.0: the string form; the bitmask is deprecated */
     SET(CURLOPT_PROTOCOLS_STR, "http,https");
 #else
     SET(CURLOPT_PROTOCOLS, (long)(CURLPROTO_HTTP | CURLPROTO_HTTPS));

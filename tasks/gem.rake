@@ -1,0 +1,30 @@
+# frozen_string_literal: true
+
+require "rbconfig"
+require "tmpdir"
+
+namespace :gem do
+  desc "Build the gem, install it into a scratch GEM_HOME (compiling via extconf.rb) and load it"
+  task :verify do
+    version = GEMSPEC.version
+    gem_file = "pkg/intercom_sync-#{version}.gem"
+    mkdir_p "pkg"
+    sh "gem build intercom_sync.gemspec --output #{gem_file} --quiet"
+    Dir.mktmpdir("intercom_sync-gemhome") do |home|
+      sh "gem install --local --no-document --install-dir #{home} #{gem_file} --quiet"
+      check = <<~RUBY
+        require "intercom_sync"
+        so = $LOADED_FEATURES.grep(/intercom_sync_ext\\.so\\z/).first
+        abort "extension not loaded from the installed gem: \#{so}" unless so&.start_with?(#{home.inspect})
+        require "intercom_sync/emulator"
+        IntercomSync::Emulator.start do |emu|
+          client = IntercomSync::Client.new(access_token: emu.token, base_url: emu.base_url)
+          abort "request failed" unless client.get("/data_attributes").status == 200
+        end
+        puts "installed gem OK: \#{so}"
+      RUBY
+      env = { "GEM_HOME" => home, "GEM_PATH" => home, "BUNDLE_GEMFILE" => nil, "RUBYOPT" => nil }
+      Dir.chdir(Dir.tmpdir) { sh env, RbConfig.ruby, "-e", check, verbose: false }
+    end
+  end
+end
