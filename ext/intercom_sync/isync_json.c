@@ -369,8 +369,12 @@ int isync_json_gen_double(isync_json_gen *g, double v)
         snprintf(text, sizeof(text), "%.*g", precision, v);
         if (strtod(text, NULL) == v) break;
     }
-    if (strspn(text, "0123456789-") == strlen(text)) strcat(text, ".0");
-    return gen_check(g, yajl_gen_number(g->gen, text, strlen(text)));
+    size_t len = strlen(text);
+    if (strspn(text, "0123456789-") == len) { /* keep it a float: 2.0, not 2 */
+        memcpy(text + len, ".0", 3);
+        len += 2;
+    }
+    return gen_check(g, yajl_gen_number(g->gen, text, len));
 }
 
 int isync_json_gen_string(isync_json_gen *g, const char *s, size_t len)

@@ -100,6 +100,18 @@ RSpec.describe IntercomSync::Emulator, "protocol" do
     end
   end
 
+  it "runs standalone with intercom-emulator" do
+    exe = File.expand_path("../../exe/intercom-emulator", __dir__)
+    lib = File.expand_path("../../lib", __dir__)
+    IO.popen([RbConfig.ruby, "-I", lib, exe, "--port", "0", "--token", "cli-token"], err: %i[child out]) do |io|
+      url = io.gets.to_s[%r{http://127\.0\.0\.1:\d+}]
+      expect(url).not_to be_nil
+      c = IntercomSync::Client.new(access_token: "cli-token", base_url: url)
+      expect(c.get("/data_attributes").status).to eq(200)
+      Process.kill("TERM", io.pid)
+    end
+  end
+
   describe "faults" do
     it "fires a fault only on matching requests, the given number of times" do
       emulator.inject(:status, status: 503, method: "POST", path: "/contacts", times: 2)

@@ -316,6 +316,23 @@ RSpec.describe IntercomSync::Client do
       expect { c.get("/contacts") }.to raise_error(IntercomSync::ConnectionError) { |e| expect(e.curl_code).to eq(7) }
     end
 
+    # A DNS failure without sending a DNS query anywhere: the lookup runs in a fresh network
+    # namespace with no interfaces, where the resolver fails at once (no route).
+    it "raises DNSError when the host name cannot be resolved" do
+      unless Process.uid.zero? && system("unshare -n true", err: File::NULL)
+        skip "needs root and unshare(1) to run a lookup in an isolated network namespace"
+      end
+      script = 'require "intercom_sync"
+                begin
+                  IntercomSync::Client.new(access_token: "t", base_url: "https://api.intercom.io").get("/contacts")
+                rescue IntercomSync::DNSError => e
+                  print [e.class, e.curl_code, e.message].join("|")
+                end'
+      lib = File.expand_path("../../lib", __dir__)
+      out = IO.popen(["unshare", "-n", RbConfig.ruby, "-I", lib, "-e", script], err: File::NULL, &:read)
+      expect(out).to eq("IntercomSync::DNSError|6|GET /contacts: Could not resolve host: api.intercom.io")
+    end
+
     it "puts every error class under IntercomSync::Error" do
       classes = IntercomSync.constants.map { |c| IntercomSync.const_get(c) }.select { |c| c.is_a?(Class) && c < Exception }
       expect(classes.size).to be >= 25
@@ -372,6 +389,27 @@ RSpec.describe IntercomSync::Client do
       sleep 0.15
       expect { c.get("/data_attributes") }.to raise_error(IntercomSync::BusyError, /one client per thread/)
       expect(thread.value.status).to eq(200)
+    end
+  end
+
+  describe "fork" do
+    it "works in a forked child on fresh connections, and keeps working in the parent" do
+      c = client
+      c.get("/data_attributes")
+      reader, writer = IO.pipe
+      pid = fork do
+        reader.close
+        status = c.get("/data_attributes").status
+        writer.write([status, c.stats[:connections]].join(","))
+        writer.close
+        exit!(0)
+      end
+      writer.close
+      Process.wait(pid)
+      expect(reader.read).to eq("200,1") # the child's own, new connection
+      expect(c.get("/data_attributes").status).to eq(200)
+      expect(emulator.connections_opened).to eq(2)
+      expect(emulator.requests.map(&:connection_id)).to eq([1, 2, 1]) # parent still on its first
     end
   end
 
