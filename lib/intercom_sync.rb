@@ -14,6 +14,14 @@ end
 
 require_relative "intercom_sync/configuration"
 require_relative "intercom_sync/client"
+require_relative "intercom_sync/custom_attributes"
+require_relative "intercom_sync/snapshot"
+require_relative "intercom_sync/timezone"
+require_relative "intercom_sync/result"
+require_relative "intercom_sync/attribute_cache"
+require_relative "intercom_sync/local_updates"
+require_relative "intercom_sync/sync"
+require_relative "intercom_sync/railtie" if defined?(Rails::Railtie)
 
 # Keeps an app's users and teams in step with Intercom contacts and companies (API 2.x).
 module IntercomSync

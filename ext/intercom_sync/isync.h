@@ -26,6 +26,8 @@ void isync_init_errors(void);
 /* Raises the exception for e. Any occurrence of secret (the access token; may be NULL) in the
  * message is replaced by "[FILTERED]". */
 NORETURN(void isync_raise(const isync_error *e, const char *secret));
+/* The exception isync_raise would raise, without raising it. */
+VALUE isync_make_error(const isync_error *e, const char *secret);
 
 /* rb_isync_json.c */
 void isync_init_json(void);
@@ -35,6 +37,20 @@ VALUE isync_json_to_ruby(const isync_json *v);
 void isync_ruby_to_json(VALUE obj, isync_json_gen *g);
 
 /* rb_isync_client.c */
+typedef struct rb_isync_client rb_isync_client;
 void isync_init_client(void);
+/* Marks the client busy for the caller's thread (raises BusyError if it is not free, and
+ * rebuilds its handles after fork); isync_client_release frees it again. */
+rb_isync_client *isync_client_acquire(VALUE client);
+void isync_client_release(rb_isync_client *c);
+/* Runs one request with the GVL released. Returns the decoded 2xx body (caller frees), or
+ * NULL with e describing the outcome. Raises only for Ruby interrupts (Thread#kill, Timeout),
+ * after detaching the unfinished transfer. */
+isync_json *isync_client_execute(rb_isync_client *c, const char *method, const char *path,
+                                 const char *body, size_t body_len, isync_error *e);
+const char *isync_client_secret(const rb_isync_client *c);
+
+/* rb_isync_sync.c */
+void isync_init_sync(void);
 
 #endif /* ISYNC_H */

@@ -54,7 +54,9 @@ typedef enum isync_err_kind {
     ISYNC_E_HTTP,         /* status >= 300 (redirects are never followed) */
     ISYNC_E_NOMEM,        /* allocation failed */
     ISYNC_E_INTERRUPTED,  /* cancelled by the caller (Ruby thread interrupt) */
-    ISYNC_E_BUSY          /* the client is already running a request */
+    ISYNC_E_BUSY,         /* the client is already running a request */
+    ISYNC_E_ATTRIBUTE,    /* a custom attribute Intercom does not know, with policy "raise" */
+    ISYNC_E_INPUT         /* the snapshot (the app's data) is unusable; nothing was sent */
 } isync_err_kind;
 
 typedef struct isync_error {
@@ -127,6 +129,13 @@ const isync_json *isync_json_get(const isync_json *v, const char *key);
 /* The string at key, or NULL when absent or not a string. */
 const char *isync_json_get_str(const isync_json *v, const char *key);
 
+/* Number of the value as a double (integer, double or bignum); 0 when not a number. */
+int isync_json_number(const isync_json *v, double *out);
+/* Deep equality; integers and doubles compare by value (1 == 1.0). NULL equals JSON null. */
+int isync_json_equal(const isync_json *a, const isync_json *b);
+/* Length of a string value in characters (UTF-8 code points). */
+size_t isync_json_strlen_chars(const isync_json *v);
+
 /* A generator over yajl_gen writing compact UTF-8 JSON; strings are validated as UTF-8. */
 typedef struct isync_json_gen isync_json_gen;
 isync_json_gen *isync_json_gen_new(void);
@@ -141,6 +150,9 @@ int isync_json_gen_map_open(isync_json_gen *g);
 int isync_json_gen_map_close(isync_json_gen *g);
 int isync_json_gen_array_open(isync_json_gen *g);
 int isync_json_gen_array_close(isync_json_gen *g);
+/* Writes a whole document model value. */
+int isync_json_gen_value(isync_json_gen *g, const isync_json *v);
+int isync_json_gen_cstr(isync_json_gen *g, const char *s); /* NUL-terminated string */
 /* The document so far; valid until the next call on g. */
 void isync_json_gen_result(isync_json_gen *g, const char **out, size_t *len);
 /* Why the last call returned -1. */
@@ -223,5 +235,40 @@ typedef struct isync_http_stats {
     unsigned long connections;   /* new TCP connections opened */
 } isync_http_stats;
 isync_http_stats isync_http_get_stats(const isync_http *h);
+
+/* ------------------------------------------------------------------------------------------ */
+/* isync_sync.c: the sync of one user, as a state machine that does no I/O.
+ *
+ * It starts from a snapshot of the app's user and teams (JSON; see the top of isync_sync.c),
+ * asks for one HTTP request at a time and is fed each outcome, so the same engine runs over
+ * libcurl in the gem and over canned responses in tests and fuzzers:
+ *
+ *     s = isync_sync_new(snapshot, len, dry_run, &e);
+ *     while ((rc = isync_sync_next(s, &req, &e)) == 1) {
+ *         doc = <perform req; decode; NULL and outcome filled on failure>;
+ *         if (isync_sync_feed(s, doc, &outcome, &e)) break;       (doc ownership moves in)
+ *     }
+ *     isync_sync_result(s, &json);  (also after a failure: it holds the ids learned so far)
+ */
+
+typedef struct isync_sync isync_sync;
+
+typedef struct isync_sync_request {
+    const char *method;  /* "GET", "POST", "PUT", "DELETE" */
+    const char *path;    /* escaped, valid until the next call on the engine */
+    const char *body;    /* JSON text or NULL */
+    size_t body_len;
+    const char *step;    /* what the request is for, e.g. "find contact" */
+} isync_sync_request;
+
+isync_sync *isync_sync_new(const char *snapshot_json, size_t len, int dry_run, isync_error *e);
+/* 1: *req is the next request; 0: finished; -1: failed (e filled). */
+int isync_sync_next(isync_sync *s, isync_sync_request *req, isync_error *e);
+/* Feeds the outcome of the last request: doc (a 2xx body, owned by the engine from here on) or
+ * NULL with outcome describing the failure. 0 to go on, -1 when the sync failed (e filled). */
+int isync_sync_feed(isync_sync *s, isync_json *doc, const isync_error *outcome, isync_error *e);
+/* The result document as JSON text, appended to out. */
+int isync_sync_result(isync_sync *s, isync_buf *out);
+void isync_sync_free(isync_sync *s);
 
 #endif /* ISYNC_CORE_H */

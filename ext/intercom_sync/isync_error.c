@@ -37,6 +37,8 @@ const char *isync_err_kind_name(isync_err_kind kind)
     case ISYNC_E_NOMEM: return "nomem";
     case ISYNC_E_INTERRUPTED: return "interrupted";
     case ISYNC_E_BUSY: return "busy";
+    case ISYNC_E_ATTRIBUTE: return "attribute";
+    case ISYNC_E_INPUT: return "input";
     }
     return "unknown";
 }

@@ -131,6 +131,62 @@ const char *isync_json_get_str(const isync_json *v, const char *key)
     return (s && s->type == ISYNC_JSON_STRING) ? s->u.str.ptr : NULL;
 }
 
+int isync_json_number(const isync_json *v, double *out)
+{
+    if (!v) return 0;
+    switch (v->type) {
+    case ISYNC_JSON_INTEGER: *out = (double)v->u.integer; return 1;
+    case ISYNC_JSON_DOUBLE: *out = v->u.dbl; return 1;
+    case ISYNC_JSON_BIGNUM: *out = strtod(v->u.str.ptr, NULL); return 1;
+    default: return 0;
+    }
+}
+
+int isync_json_equal(const isync_json *a, const isync_json *b)
+{
+    static const isync_json null_value = {.type = ISYNC_JSON_NULL};
+    if (!a) a = &null_value;
+    if (!b) b = &null_value;
+    if (a->type == ISYNC_JSON_INTEGER && b->type == ISYNC_JSON_INTEGER) return a->u.integer == b->u.integer;
+    double x, y;
+    if (isync_json_number(a, &x) && isync_json_number(b, &y)) {
+        if (a->type == ISYNC_JSON_BIGNUM && b->type == ISYNC_JSON_BIGNUM) {
+            return strcmp(a->u.str.ptr, b->u.str.ptr) == 0;
+        }
+        return x == y;
+    }
+    if (a->type != b->type) return 0;
+    switch (a->type) {
+    case ISYNC_JSON_STRING:
+        return a->u.str.len == b->u.str.len && memcmp(a->u.str.ptr, b->u.str.ptr, a->u.str.len) == 0;
+    case ISYNC_JSON_ARRAY:
+        if (a->u.list.len != b->u.list.len) return 0;
+        for (size_t i = 0; i < a->u.list.len; i++) {
+            if (!isync_json_equal(a->u.list.values[i], b->u.list.values[i])) return 0;
+        }
+        return 1;
+    case ISYNC_JSON_OBJECT:
+        if (a->u.list.len != b->u.list.len) return 0;
+        for (size_t i = 0; i < a->u.list.len; i++) {
+            const isync_json *other = isync_json_get(b, a->u.list.keys[i].ptr);
+            if (!other || !isync_json_equal(a->u.list.values[i], other)) return 0;
+        }
+        return 1;
+    default:
+        return 1; /* null, true, false */
+    }
+}
+
+size_t isync_json_strlen_chars(const isync_json *v)
+{
+    if (!v || v->type != ISYNC_JSON_STRING) return 0;
+    size_t n = 0;
+    for (size_t i = 0; i < v->u.str.len; i++) {
+        if (((unsigned char)v->u.str.ptr[i] & 0xC0) != 0x80) n++;
+    }
+    return n;
+}
+
 /* ---------------------------------------------------------------------------------------- */
 /* Parser: yajl events -> document */
 
@@ -386,6 +442,41 @@ int isync_json_gen_map_open(isync_json_gen *g) { return gen_check(g, yajl_gen_ma
 int isync_json_gen_map_close(isync_json_gen *g) { return gen_check(g, yajl_gen_map_close(g->gen)); }
 int isync_json_gen_array_open(isync_json_gen *g) { return gen_check(g, yajl_gen_array_open(g->gen)); }
 int isync_json_gen_array_close(isync_json_gen *g) { return gen_check(g, yajl_gen_array_close(g->gen)); }
+
+int isync_json_gen_cstr(isync_json_gen *g, const char *s)
+{
+    return isync_json_gen_string(g, s, strlen(s));
+}
+
+int isync_json_gen_value(isync_json_gen *g, const isync_json *v)
+{
+    if (!v) return isync_json_gen_null(g);
+    switch (v->type) {
+    case ISYNC_JSON_NULL: return isync_json_gen_null(g);
+    case ISYNC_JSON_FALSE: return isync_json_gen_bool(g, 0);
+    case ISYNC_JSON_TRUE: return isync_json_gen_bool(g, 1);
+    case ISYNC_JSON_INTEGER: return isync_json_gen_integer(g, v->u.integer);
+    case ISYNC_JSON_BIGNUM: return isync_json_gen_number_text(g, v->u.str.ptr, v->u.str.len);
+    case ISYNC_JSON_DOUBLE: return isync_json_gen_double(g, v->u.dbl);
+    case ISYNC_JSON_STRING: return isync_json_gen_string(g, v->u.str.ptr, v->u.str.len);
+    case ISYNC_JSON_ARRAY:
+        if (isync_json_gen_array_open(g)) return -1;
+        for (size_t i = 0; i < v->u.list.len; i++) {
+            if (isync_json_gen_value(g, v->u.list.values[i])) return -1;
+        }
+        return isync_json_gen_array_close(g);
+    case ISYNC_JSON_OBJECT:
+        if (isync_json_gen_map_open(g)) return -1;
+        for (size_t i = 0; i < v->u.list.len; i++) {
+            if (isync_json_gen_string(g, v->u.list.keys[i].ptr, v->u.list.keys[i].len) ||
+                isync_json_gen_value(g, v->u.list.values[i])) {
+                return -1;
+            }
+        }
+        return isync_json_gen_map_close(g);
+    }
+    return -1;
+}
 
 void isync_json_gen_result(isync_json_gen *g, const char **out, size_t *len)
 {

@@ -18,12 +18,12 @@ typedef struct client_config {
     size_t max_response_bytes;
 } client_config;
 
-typedef struct rb_isync_client {
+struct rb_isync_client {
     isync_http *http;      /* NULL once closed */
     client_config config;  /* kept to rebuild the handle in a forked child */
     int in_use;            /* a request is running (the GVL is released while it waits) */
     int closed;
-} rb_isync_client;
+};
 
 static VALUE cClient;
 
@@ -166,6 +166,77 @@ static VALUE client_setup(VALUE self, VALUE opts)
 }
 
 /* ---------------------------------------------------------------------------------------- */
+/* One request, GVL released while waiting */
+
+typedef struct execute_args {
+    rb_isync_client *client;
+    isync_run_state state;
+    int completed;   /* the wait ended normally; otherwise Ruby is unwinding (kill, raise) */
+} execute_args;
+
+static void *run_without_gvl(void *p)
+{
+    execute_args *a = p;
+    a->state = isync_http_run(a->client->http);
+    return NULL;
+}
+
+static void unblock(void *p)
+{
+    isync_http_interrupt(((execute_args *)p)->client->http);
+}
+
+static VALUE wait_for_response(VALUE p)
+{
+    execute_args *a = (execute_args *)p;
+    do {
+        a->state = ISYNC_RUN_INTERRUPTED; /* stays so if Ruby skips the call for a pending interrupt */
+        rb_thread_call_without_gvl(run_without_gvl, a, unblock, a);
+        if (a->state == ISYNC_RUN_INTERRUPTED) rb_thread_check_ints(); /* may raise or kill */
+    } while (a->state != ISYNC_RUN_DONE);
+    a->completed = 1;
+    return Qnil;
+}
+
+static VALUE cancel_unfinished(VALUE p)
+{
+    execute_args *a = (execute_args *)p;
+    if (!a->completed && isync_http_in_progress(a->client->http)) isync_http_cancel(a->client->http);
+    return Qnil;
+}
+
+isync_json *isync_client_execute(rb_isync_client *c, const char *method, const char *path,
+                                 const char *body, size_t body_len, isync_error *e)
+{
+    isync_error_clear(e);
+    if (isync_http_begin(c->http, method, path, body, body_len, e)) return NULL;
+    execute_args a = {c, ISYNC_RUN_INTERRUPTED, 0};
+    rb_ensure(wait_for_response, (VALUE)&a, cancel_unfinished, (VALUE)&a);
+    if (isync_http_finish(c->http, e)) return NULL;
+    return isync_http_decode(c->http, e);
+}
+
+rb_isync_client *isync_client_acquire(VALUE self)
+{
+    rb_isync_client *c = get_client(self);
+    if (c->in_use) {
+        rb_raise(eIntercomSyncBusyError, "client is in use by another thread (use one client per thread)");
+    }
+    c->in_use = 1;
+    return c;
+}
+
+void isync_client_release(rb_isync_client *c)
+{
+    c->in_use = 0;
+}
+
+const char *isync_client_secret(const rb_isync_client *c)
+{
+    return c->config.access_token;
+}
+
+/* ---------------------------------------------------------------------------------------- */
 /* Client#perform(method, path, body) -> [status, body, request_id, rate_limit] */
 
 typedef struct request_args {
@@ -175,20 +246,7 @@ typedef struct request_args {
     VALUE body;
     isync_json_gen *gen;       /* request body encoder, freed in ensure */
     isync_json *doc;           /* decoded response, freed in ensure */
-    isync_run_state state;
 } request_args;
-
-static void *run_without_gvl(void *p)
-{
-    request_args *a = p;
-    a->state = isync_http_run(a->client->http);
-    return NULL;
-}
-
-static void unblock(void *p)
-{
-    isync_http_interrupt(((request_args *)p)->client->http);
-}
 
 static VALUE rate_limit_to_ruby(const isync_rate_limit *rl)
 {
@@ -203,7 +261,6 @@ static VALUE request_body(VALUE p)
     request_args *a = (request_args *)p;
     rb_isync_client *c = a->client;
     isync_error e;
-    isync_error_clear(&e);
 
     const char *json = NULL;
     size_t json_len = 0;
@@ -212,20 +269,7 @@ static VALUE request_body(VALUE p)
         isync_ruby_to_json(a->body, a->gen);
         isync_json_gen_result(a->gen, &json, &json_len);
     }
-    if (isync_http_begin(c->http, a->method, a->path, json, json_len, &e)) {
-        isync_raise(&e, c->config.access_token);
-    }
-    isync_json_gen_free(a->gen); /* libcurl copied the body */
-    a->gen = NULL;
-
-    do {
-        a->state = ISYNC_RUN_INTERRUPTED; /* stays so if Ruby skips the call for a pending interrupt */
-        rb_thread_call_without_gvl(run_without_gvl, a, unblock, a);
-        if (a->state == ISYNC_RUN_INTERRUPTED) rb_thread_check_ints(); /* may raise or kill */
-    } while (a->state != ISYNC_RUN_DONE);
-
-    if (isync_http_finish(c->http, &e)) isync_raise(&e, c->config.access_token);
-    a->doc = isync_http_decode(c->http, &e);
+    a->doc = isync_client_execute(c, a->method, a->path, json, json_len, &e);
     if (!a->doc) isync_raise(&e, c->config.access_token);
 
     const isync_response *r = isync_http_response(c->http);
@@ -237,27 +281,17 @@ static VALUE request_body(VALUE p)
 static VALUE request_ensure(VALUE p)
 {
     request_args *a = (request_args *)p;
-    if (a->client->http && isync_http_in_progress(a->client->http)) isync_http_cancel(a->client->http);
     isync_json_gen_free(a->gen);
     isync_json_free(a->doc);
-    a->client->in_use = 0;
+    isync_client_release(a->client);
     return Qnil;
 }
 
 static VALUE client_perform(VALUE self, VALUE method, VALUE path, VALUE body)
 {
-    rb_isync_client *c = get_client(self);
-    request_args a = {
-        .client = c,
-        .method = StringValueCStr(method),
-        .path = StringValueCStr(path),
-        .body = body,
-    };
-    if (c->in_use) {
-        rb_raise(eIntercomSyncBusyError,
-                 "client is in use by another thread (use one client per thread)");
-    }
-    c->in_use = 1;
+    const char *m = StringValueCStr(method);
+    const char *p = StringValueCStr(path);
+    request_args a = {.client = isync_client_acquire(self), .method = m, .path = p, .body = body};
     VALUE result = rb_ensure(request_body, (VALUE)&a, request_ensure, (VALUE)&a);
     RB_GC_GUARD(method);
     RB_GC_GUARD(path);

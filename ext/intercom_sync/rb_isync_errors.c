@@ -3,6 +3,8 @@
  *
  *   IntercomSync::Error < StandardError     #http_status #code #request_id #curl_code
  *     ConfigurationError                    bad option; nothing was sent
+ *       UnknownAttributeError               a custom attribute Intercom lacks, policy :raise
+ *     InvalidInputError                     the app's data cannot be synced; nothing was sent
  *     EncodeError                           a value JSON cannot hold; nothing was sent
  *     BusyError                             the client is running a request in another thread
  *     TransportError                        no usable response arrived
@@ -39,6 +41,7 @@ VALUE eIntercomSyncConfigurationError;
 VALUE eIntercomSyncBusyError;
 #define eConfiguration eIntercomSyncConfigurationError
 #define eBusy eIntercomSyncBusyError
+static VALUE eUnknownAttribute, eInvalidInput;
 static VALUE eTransport, eConnection, eDNS, eTLS, eTimeout;
 static VALUE eResponse, eParse, eTooLarge;
 static VALUE eHTTP, eRedirect, eClient, eBadRequest, eParameterInvalid, eAuthentication,
@@ -64,6 +67,8 @@ void isync_init_errors(void)
     rb_define_attr(eIntercomSyncError, "curl_code", 1, 0);
 
     eConfiguration = define("ConfigurationError", eIntercomSyncError);
+    eUnknownAttribute = define("UnknownAttributeError", eConfiguration);
+    eInvalidInput = define("InvalidInputError", eIntercomSyncError);
     eIntercomSyncEncodeError = define("EncodeError", eIntercomSyncError);
     eBusy = define("BusyError", eIntercomSyncError);
 
@@ -168,6 +173,8 @@ static VALUE error_class(const isync_error *e)
     case ISYNC_E_ENCODE: return eIntercomSyncEncodeError;
     case ISYNC_E_HTTP: return http_error_class(e);
     case ISYNC_E_BUSY: return eBusy;
+    case ISYNC_E_ATTRIBUTE: return eUnknownAttribute;
+    case ISYNC_E_INPUT: return eInvalidInput;
     case ISYNC_E_NOMEM: return rb_eNoMemError;
     case ISYNC_E_INTERRUPTED:
     case ISYNC_OK:
@@ -201,6 +208,11 @@ static VALUE str_or_nil(const char *s, const char *secret)
 
 void isync_raise(const isync_error *e, const char *secret)
 {
+    rb_exc_raise(isync_make_error(e, secret));
+}
+
+VALUE isync_make_error(const isync_error *e, const char *secret)
+{
     VALUE klass = error_class(e);
     VALUE exc = rb_exc_new_str(klass, redacted(e->message, secret));
     rb_iv_set(exc, "@http_status", e->http_status ? LONG2NUM(e->http_status) : Qnil);
@@ -219,5 +231,5 @@ void isync_raise(const isync_error *e, const char *secret)
         rb_iv_set(exc, "@reset_at", rl->present && rl->reset >= 0 ? LL2NUM(rl->reset) : Qnil);
         rb_iv_set(exc, "@retry_after", e->retry_after >= 0 ? LONG2NUM(e->retry_after) : Qnil);
     }
-    rb_exc_raise(exc);
+    return exc;
 }

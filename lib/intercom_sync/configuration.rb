@@ -12,9 +12,24 @@ module IntercomSync
     DEFAULT_API_VERSION = "2.16"
     TRUE_WORDS = %w[true 1 yes].freeze
 
+    # How the app's user and team models name what the sync reads and writes. Apps whose
+    # models differ from the seed's override single entries: config.user_attributes[:phone] = :mobile
+    DEFAULT_USER_ATTRIBUTES = {
+      id: :id, email: :email, name: :name, phone: :phone_number, timezone: :timezone,
+      created_at: :created_at, last_request_at: :last_request_at, metadata: :metadata,
+      from_oauth: :from_oauth?, teams: :teams, owned_teams: :owned_teams
+    }.freeze
+    DEFAULT_TEAM_ATTRIBUTES = {
+      id: :id, name: :domain, created_at: :created_at, monthly_spend: :monthly_spend, metadata: :metadata
+    }.freeze
+    UNKNOWN_ATTRIBUTE_POLICIES = %i[create skip raise].freeze
+
     attr_accessor :access_token, :api_version, :enabled, :timeout, :connect_timeout,
-                  :max_response_bytes, :ca_file, :logger
-    attr_reader :base_url
+                  :max_response_bytes, :ca_file, :user_attributes, :team_attributes,
+                  :user_custom_attributes_except, :team_custom_attributes_except, :lead_window,
+                  :user_class
+    attr_reader :base_url, :unknown_attributes
+    attr_writer :logger
 
     def initialize(env = ENV)
       @access_token = env["INTERCOM_ACCESS_TOKEN"]
@@ -26,6 +41,44 @@ module IntercomSync
       @max_response_bytes = 10 * 1024 * 1024
       @ca_file = nil
       @logger = nil
+      @user_attributes = DEFAULT_USER_ATTRIBUTES.dup
+      @team_attributes = DEFAULT_TEAM_ATTRIBUTES.dup
+      # Never custom attributes: the seed's lists (fields sent as standard ones), plus the
+      # sync's own bookkeeping (metadata), fields the sync itself writes locally (timezone,
+      # updated_at: pushing them back would change Intercom on every other run), and
+      # monthly_spend (a standard company field in 2.x, which no custom attribute can shadow).
+      @user_custom_attributes_except = %i[name email phone_number id created_at last_request_at _type
+                                          metadata timezone updated_at]
+      @team_custom_attributes_except = %i[created_at id _type metadata monthly_spend updated_at]
+      @unknown_attributes = :create
+      @lead_window = 24 * 60 * 60
+      @user_class = "User"
+    end
+
+    # What to do with a custom attribute Intercom does not define yet: :create it through the
+    # Data Attributes API (type inferred from the value), :skip it with a warning, or :raise
+    # IntercomSync::UnknownAttributeError before anything is written.
+    def unknown_attributes=(policy)
+      policy = policy.to_sym
+      unless UNKNOWN_ATTRIBUTE_POLICIES.include?(policy)
+        raise ArgumentError, "unknown_attributes must be one of #{UNKNOWN_ATTRIBUTE_POLICIES.join(', ')}"
+      end
+
+      @unknown_attributes = policy
+    end
+
+    def logger
+      @logger ||= if defined?(::Rails) && ::Rails.respond_to?(:logger) && ::Rails.logger
+                    ::Rails.logger
+                  else
+                    require "logger"
+                    Logger.new($stderr, level: Logger::WARN)
+                  end
+    end
+
+    # True when the sync should run: enabled and a token configured.
+    def active?
+      enabled? && !access_token.to_s.empty?
     end
 
     # Accepts :us, :eu, :au (or their names as strings) or any absolute URL.

@@ -132,6 +132,7 @@ module IntercomSync
         body = read_body(io, headers)
         return nil unless body
 
+        target = target.dup.force_encoding(Encoding::UTF_8)
         path, query = target.split("?", 2)
         Request.new(method: method, target: target, path: path, query: query.to_s, headers: headers,
                     body: body, connection_id: connection_id)

@@ -1,0 +1,71 @@
+# frozen_string_literal: true
+
+# A small app shaped like the seed's: users, the teams they belong to, and the teams they own,
+# as ActiveRecord models on SQLite. The demo and the sync specs run on it.
+require "active_record"
+require "active_job"
+require "json"
+
+module SampleApp
+  module_function
+
+  def connect(database = ":memory:")
+    ActiveRecord::Base.establish_connection(adapter: "sqlite3", database: database)
+    ActiveRecord::Migration.verbose = false
+    define_schema
+  end
+
+  def define_schema
+    ActiveRecord::Schema.define do
+      create_table :users, force: true do |t|
+        t.string :email
+        t.string :name
+        t.string :phone_number
+        t.string :timezone
+        t.string :oauth_provider
+        t.string :plan
+        t.integer :seats
+        t.text :metadata
+        t.datetime :last_request_at
+        t.timestamps
+      end
+      create_table :teams, force: true do |t|
+        t.string :domain
+        t.decimal :monthly_spend, precision: 10, scale: 2
+        t.string :tier
+        t.integer :owner_id
+        t.text :metadata
+        t.timestamps
+      end
+      create_table :memberships, force: true do |t|
+        t.integer :user_id
+        t.integer :team_id
+      end
+    end
+  end
+end
+
+class Membership < ActiveRecord::Base
+  belongs_to :user
+  belongs_to :team
+end
+
+class Team < ActiveRecord::Base
+  serialize :metadata, coder: JSON
+  belongs_to :owner, class_name: "User", optional: true
+  has_many :memberships, dependent: :destroy
+  has_many :members, through: :memberships, source: :user
+end
+
+class User < ActiveRecord::Base
+  serialize :metadata, coder: JSON
+  has_many :memberships, dependent: :destroy
+  has_many :teams, through: :memberships
+  has_many :owned_teams, class_name: "Team", foreign_key: :owner_id
+
+  validates :email, presence: true
+
+  def from_oauth?
+    !oauth_provider.nil? && !oauth_provider.empty?
+  end
+end

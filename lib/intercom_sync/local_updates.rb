@@ -1,0 +1,86 @@
+# frozen_string_literal: true
+
+module IntercomSync
+  # Writes what the sync learned back to the app's user and teams, after the remote calls
+  # succeeded. The user gets one update! (all or nothing); ids learned from Intercom are saved
+  # even when the sync failed later, so a retry finds the same contact and companies instead
+  # of creating new ones.
+  class LocalUpdates
+    def initialize(user, raw, config)
+      @user = user
+      @raw = raw
+      @config = config
+    end
+
+    def apply(ids_only: false)
+      transaction do
+        update_user(ids_only)
+        update_teams
+      end
+    end
+
+    private
+
+    def transaction(&block)
+      klass = @user.class
+      klass.respond_to?(:transaction) ? klass.transaction(&block) : block.call
+    end
+
+    def update_user(ids_only)
+      a = @config.user_attributes
+      learned = @raw["user"] || {}
+      changes = {}
+      if learned["intercom_user_id"]
+        changes[a[:metadata]] = Snapshot.metadata_of(@user, a[:metadata]).merge("intercom_user_id" => learned["intercom_user_id"])
+      end
+      unless ids_only
+        changes[a[:name]] = learned["name"] if learned.key?("name")
+        changes[a[:phone]] = learned["phone"] if learned.key?("phone")
+        changes[a[:last_request_at]] = Time.at(learned["last_request_at"]).utc if learned.key?("last_request_at")
+        timezone = timezone_change
+        changes[a[:timezone]] = timezone if timezone
+      end
+      changes.compact!
+      write(@user, changes) unless changes.empty?
+    end
+
+    # Intercom's zone for the user, when it is a valid IANA name and differs from ours.
+    def timezone_change
+      zone = @raw["remote_timezone"]
+      return nil if zone.nil?
+
+      unless Timezone.valid?(zone)
+        @config.logger.error("[intercom_sync] Ignored invalid timezone #{zone.inspect} for user #{@raw['contact_id']}")
+        return nil
+      end
+      current = Snapshot.read(@user, @config.user_attributes[:timezone])
+      current.to_s == zone ? nil : zone
+    end
+
+    def update_teams
+      t = @config.team_attributes
+      (@raw["teams"] || []).each do |learned|
+        team = find_team(learned["id"])
+        next unless team && t[:metadata] && team.respond_to?(t[:metadata])
+
+        metadata = Snapshot.metadata_of(team, t[:metadata]).merge("intercom_company_id" => learned["intercom_company_id"])
+        metadata["intercom_company_digest"] = learned["intercom_company_digest"] if learned["intercom_company_digest"]
+        write(team, { t[:metadata] => metadata })
+      end
+    end
+
+    def find_team(id)
+      a = @config.user_attributes
+      teams = Array(Snapshot.read(@user, a[:owned_teams])) + Array(Snapshot.read(@user, a[:teams]))
+      teams.find { |team| Snapshot.read(team, @config.team_attributes[:id]).to_s == id }
+    end
+
+    def write(record, changes)
+      if record.respond_to?(:update!)
+        record.update!(changes)
+      else
+        record.update(changes) || raise(InvalidInputError, "could not save #{record.class} #{changes.keys.join(', ')}")
+      end
+    end
+  end
+end

@@ -1,0 +1,41 @@
+# frozen_string_literal: true
+
+# Rake tasks for a Rails app (loaded by IntercomSync::Railtie).
+namespace :intercom_sync do
+  user_class = -> { IntercomSync.configuration.user_class.to_s.then { |name| Object.const_get(name) } }
+
+  desc "Sync one user now: rake intercom_sync:sync[USER_ID]"
+  task :sync, [:user_id] => :environment do |_, args|
+    result = SyncWithIntercom.perform(user_class.call.find(args.fetch(:user_id)))
+    puts result ? result.inspect : "intercom_sync is disabled or has no access token"
+  end
+
+  desc "Show what syncing one user would change, without writing: rake intercom_sync:plan[USER_ID]"
+  task :plan, [:user_id] => :environment do |_, args|
+    result = SyncWithIntercom.plan(user_class.call.find(args.fetch(:user_id)))
+    abort "intercom_sync is disabled or has no access token" unless result
+    puts result.inspect
+    result.planned.each { |call| puts "  #{call['method']} #{call['path']} #{call['body']&.to_json}" }
+  end
+
+  desc "Enqueue SyncWithIntercomJob for every user (queue crm_sync)"
+  task enqueue_all: :environment do
+    require "intercom_sync/job"
+    count = 0
+    user_class.call.find_each do |user|
+      SyncWithIntercomJob.perform_later(user)
+      count += 1
+    end
+    puts "enqueued #{count} syncs"
+  end
+
+  desc "Run the Intercom emulator on 127.0.0.1 (PORT=4010 TOKEN=emulator-token)"
+  task :emulator do
+    require "intercom_sync/emulator"
+    emulator = IntercomSync::Emulator.new(port: Integer(ENV.fetch("PORT", "4010")),
+                                          token: ENV.fetch("TOKEN", IntercomSync::Emulator::DEFAULT_TOKEN)).start
+    puts "Intercom emulator on #{emulator.base_url} (token #{emulator.token}); Ctrl-C stops it"
+    trap("INT") { emulator.stop; exit }
+    sleep
+  end
+end

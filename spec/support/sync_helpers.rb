@@ -1,0 +1,64 @@
+# frozen_string_literal: true
+
+require "stringio"
+require_relative "../../examples/sample_app"
+
+# The sample app (ActiveRecord on in-memory SQLite), configured against a fresh emulator.
+module SyncHelpers
+  def self.included(base)
+    base.before do
+      SampleApp.connect
+      @log = StringIO.new
+      IntercomSync.reset_configuration!
+      IntercomSync.attribute_cache.clear
+      IntercomSync.configure do |c|
+        c.base_url = emulator.base_url
+        c.access_token = emulator.token
+        c.enabled = true
+        c.logger = Logger.new(@log)
+      end
+    end
+    base.after { IntercomSync.reset_configuration! }
+  end
+
+  attr_reader :log
+
+  def create_user(teams: [], owned: [], **attrs)
+    defaults = { email: "ann@example.com", name: "Ann", plan: "pro", seats: 3,
+                 created_at: Time.now - (3 * 86_400), last_request_at: Time.at(1_700_000_000) }
+    user = User.create!(defaults.merge(attrs))
+    owned.each { |t| user.owned_teams << t }
+    teams.each { |t| user.teams << t }
+    user.reload
+  end
+
+  def create_team(domain, **attrs)
+    Team.create!({ domain: domain, monthly_spend: 99.5, tier: "gold", created_at: Time.at(1_600_000_000) }.merge(attrs))
+  end
+
+  # "METHOD /path" of each request the emulator received, oldest first.
+  def calls
+    emulator.requests.map { |r| "#{r.method} #{r.path}" }
+  end
+
+  # The calls, leaving out reads and creates of attribute definitions.
+  def contact_calls
+    calls.grep_v(%r{/data_attributes})
+  end
+
+  # Syncs once so attribute definitions are cached, then forgets the requests.
+  def warm_up(user)
+    SyncWithIntercom.perform(user)
+    emulator.clear_requests!
+    user.reload
+  end
+
+  def define_user_attributes
+    { "plan" => "string", "seats" => "integer", "deleted" => "boolean", "oauth_provider" => "string" }
+      .each { |name, type| emulator.define_attribute(:contact, name, type) }
+  end
+end
+
+RSpec.configure do |config|
+  config.include SyncHelpers, sync: true
+end
