@@ -5,6 +5,11 @@
 require "active_record"
 require "active_job"
 require "json"
+require "global_id"
+
+# What Rails sets up for ActiveJob: models travel through the queue as GlobalIDs.
+GlobalID.app = "intercom-sync-sample"
+ActiveRecord::Base.include(GlobalID::Identification)
 
 module SampleApp
   module_function
