@@ -1,113 +1,115 @@
 # frozen_string_literal: true
 
-# The demo of the foundation: the native client against the embedded Intercom emulator,
-# walking the calls the sync is made of. (The full user/team sync replaces this demo once
-# SyncWithIntercom exists.)
+# The main job, end to end: sample users and teams in a SQLite database (ActiveRecord), synced
+# by SyncWithIntercomJob (ActiveJob) through the native extension into the Intercom emulator
+# that ships with the gem. Then the same sync again: with nothing changed there is nothing to do.
 #
-# With INTERCOM_BASE_URL and INTERCOM_ACCESS_TOKEN both set it talks to that server instead,
-# read-only: it lists data attributes and one contact, and changes nothing.
+# With INTERCOM_BASE_URL and INTERCOM_ACCESS_TOKEN both set, it syncs the sample users into that
+# workspace instead (it writes there: use a test workspace).
+require "fileutils"
 require "intercom_sync"
 require "intercom_sync/emulator"
+require "intercom_sync/job"
+require_relative "sample_app"
 
-def step(title)
+DATABASE = File.expand_path("demo.sqlite3", __dir__)
+
+def seed_app
+  FileUtils.rm_f(DATABASE)
+  SampleApp.connect(DATABASE)
+  now = Time.now
+  ann = User.create!(email: "ann@example.com", name: "Ann Lee", plan: "pro", seats: 12,
+                     created_at: now - 3600, last_request_at: now - 60)
+  bob = User.create!(email: "bob@example.com", plan: "free", seats: 1, created_at: now - (40 * 86_400),
+                     last_request_at: now - (2 * 86_400))
+  cat = User.create!(email: "cat@example.com", name: "", oauth_provider: "google", plan: "free", seats: 1,
+                     created_at: now - (9 * 86_400))
+  dan = User.create!(email: "dan@example.com", name: "Dan Roe", timezone: "UTC", plan: "team", seats: 5,
+                     created_at: now - (100 * 86_400), last_request_at: now - 300)
+  acme = Team.create!(domain: "acme.com", monthly_spend: 490.75, tier: "gold", owner: ann, created_at: now - (300 * 86_400))
+  globex = Team.create!(domain: "globex.com", monthly_spend: 90, tier: "silver", owner: bob, created_at: now - (200 * 86_400))
+  initech = Team.create!(domain: "initech.com", monthly_spend: 1200, tier: "gold", owner: dan, created_at: now - (90 * 86_400))
+  { ann => [acme], bob => [acme, globex], cat => [globex], dan => [initech] }.each do |user, teams|
+    teams.each { |team| Membership.create!(user: user, team: team) }
+  end
+  [ann, bob, cat, dan]
+end
+
+# What Intercom already knows before the first sync, as a real workspace would.
+def seed_workspace(emulator, users)
+  ann, bob, cat, dan = users
+  emulator.seed_contact(role: "lead", email: ann.email, phone: "+44 20 7946 0018") # chatted before signing up
+  emulator.seed_contact(role: "user", external_id: bob.id.to_s, email: bob.email, name: "Robert Paulson",
+                        phone: "+1 415 555 0134", last_seen_at: Time.now.to_i - 600)
+  emulator.seed_contact(role: "user", external_id: cat.id.to_s, email: cat.email, name: "Catherine")
+  contact = emulator.seed_contact(role: "user", external_id: dan.id.to_s, email: dan.email, name: "Dan Roe",
+                                  timezone: "Europe/Paris")
+  emulator.attach(contact["id"], emulator.seed_company(company_id: "legacy-9", name: "old-employer.com")["id"])
+end
+
+def describe(user, result)
+  intercom = []
+  intercom << (result.created? ? "created contact #{result.contact_id}" : "contact #{result.contact_id}")
+  intercom << "pushed #{result.fields_pushed.join(', ')}" if result.fields_pushed.any? && !result.created?
+  intercom << "upserted companies for teams #{result.companies_upserted.join(', ')}" if result.companies_upserted.any?
+  intercom << "attached #{result.companies_attached.size}" if result.companies_attached.any?
+  intercom << "detached #{result.companies_detached.size}" if result.companies_detached.any?
+  intercom << "merged #{result.leads_merged.size} lead(s)" if result.leads_merged.any?
+  app = []
+  app << "pulled #{result.fields_pulled.join(', ')}" if result.fields_pulled.any?
+  app << "stored the Intercom id" if result.contact_id_stored?
+  line = format("  %-16<email>s %2<n>d req  Intercom: %<intercom>s", email: user.email, n: result.requests,
+                                                                        intercom: intercom.join('; '))
+  line += "\n#{' ' * 27}app: #{app.join('; ')}" if app.any?
+  line += "\n#{' ' * 27}nothing to do" unless result.changed?
+  puts line
+  result.warnings.each { |w| puts "#{' ' * 27}warning: #{w}" }
+end
+
+def run_pass(title, users)
   puts "\n#{title}"
-end
-
-def say(text)
-  puts "  #{text}"
-end
-
-def external_run
-  client = IntercomSync::Client.new
-  puts "intercom_sync #{IntercomSync::VERSION}: read-only check of #{client.base_url} (API #{client.api_version})"
-  attributes = client.get("/data_attributes?model=contact").body["data"]
-  say "#{attributes.size} contact data attributes (#{attributes.count { |a| a['custom'] }} custom)"
-  page = client.get("/contacts?per_page=1")
-  say "contacts reachable; rate limit #{page.rate_limit&.remaining}/#{page.rate_limit&.limit} left in this window"
-rescue IntercomSync::Error => e
-  warn "  failed: #{e.class}: #{e.message}"
-  exit 1
-end
-
-def emulator_run
-  emulator = IntercomSync::Emulator.start
-  client = IntercomSync::Client.new(access_token: emulator.token, base_url: emulator.base_url)
   started = Process.clock_gettime(Process::CLOCK_MONOTONIC)
-  puts "intercom_sync #{IntercomSync::VERSION} (libcurl #{IntercomSync::Native::LIBCURL_VERSION}) " \
-       "against the embedded Intercom emulator at #{emulator.base_url}"
-
-  step "1. Custom data attributes must exist before use (API 2.x)"
-  { "plan" => "string", "seats" => "integer", "deleted" => "boolean" }.each do |name, type|
-    client.post("/data_attributes", { name: name, model: "contact", data_type: type })
+  results = users.map do |user|
+    # perform_now runs the job as a worker would (callbacks, queue crm_sync) and returns its result
+    result = SyncWithIntercomJob.perform_now(user.reload)
+    describe(user.reload, result)
+    result
   end
-  client.post("/data_attributes", { name: "deleted", model: "company", data_type: "boolean" })
-  say "defined contact attributes plan, seats, deleted and company attribute deleted"
-
-  step "2. Users become contacts; a duplicate create is resolved, never duplicated"
-  emulator.seed_contact(role: "lead", email: "ann@example.com", phone: "+44 20 7946 0000")
-  users = [
-    { external_id: "1", email: "ann@example.com", name: "Ann", custom_attributes: { plan: "pro", seats: 5, deleted: false } },
-    { external_id: "2", email: "bob@example.com", name: "Bob", custom_attributes: { plan: "free", seats: 1, deleted: false } }
-  ]
-  ids = users.to_h do |u|
-    contact = client.post("/contacts", u.merge(role: "user")).body
-    say "created contact #{contact['id']} for user #{u[:external_id]} (#{u[:email]})"
-    [u[:external_id], contact["id"]]
-  end
-  begin
-    client.post("/contacts", { role: "user", external_id: "1", email: "ann@example.com" })
-  rescue IntercomSync::ConflictError => e
-    say "creating user 1 again: #{e.class} -> existing contact #{e.existing_id}"
-  end
-  found = client.get("/contacts/find_by_external_id/1").body
-  say "find_by_external_id(1) -> #{found['id']}"
-
-  step "3. Teams become companies and memberships"
-  acme = client.post("/companies", { company_id: "10", name: "acme.com", monthly_spend: 490,
-                                     custom_attributes: { deleted: false } }).body
-  globex = client.post("/companies", { company_id: "11", name: "globex.com", monthly_spend: 90 }).body
-  client.post("/contacts/#{ids['1']}/companies", { id: acme["id"] })
-  client.post("/contacts/#{ids['1']}/companies", { id: globex["id"] })
-  client.post("/contacts/#{ids['2']}/companies", { id: acme["id"] })
-  client.delete("/contacts/#{ids['1']}/companies/#{globex['id']}")
-  say "upserted acme.com and globex.com; Ann is in #{emulator.company_ids_of(ids['1']).size} company, Bob in " \
-      "#{emulator.company_ids_of(ids['2']).size}"
-
-  step "4. Leads with a new user's email are merged into the user"
-  leads = client.post("/contacts/search", {
-                        query: { operator: "AND", value: [{ field: "email", operator: "=", value: "ann@example.com" },
-                                                          { field: "role", operator: "=", value: "lead" }] },
-                        pagination: { per_page: 150 }
-                      }).body["data"]
-  leads.each do |lead|
-    merged = client.post("/contacts/merge", { from: lead["id"], into: ids["1"] }).body
-    say "merged lead #{lead['id']} into #{merged['id']} (phone now #{merged['phone'].inspect})"
-  end
-
-  step "5. Failures are typed errors"
-  begin
-    client.get("/contacts/#{leads.first['id']}")
-  rescue IntercomSync::ContactMergedError => e
-    say "the merged lead: #{e.class} (HTTP #{e.http_status} #{e.code}), canonical id #{e.canonical_id}"
-  end
-  emulator.inject(:status, status: 503, times: 1)
-  begin
-    client.get("/contacts/#{ids['2']}")
-  rescue IntercomSync::ServiceUnavailableError => e
-    say "an injected outage: #{e.class}: #{e.message}"
-  end
-
   elapsed = (Process.clock_gettime(Process::CLOCK_MONOTONIC) - started) * 1000
-  stats = client.stats
-  step "Report"
-  say "Intercom now holds #{emulator.contacts.size} contacts and #{emulator.companies.size} companies"
-  say "#{stats[:requests]} requests over #{stats[:connections]} connection(s) in #{elapsed.round(1)} ms"
-ensure
-  emulator&.stop
+  changed = results.count(&:changed?)
+  puts format("  => %<n>d users, %<changed>d changed, %<req>d requests in %<ms>.1f ms", n: users.size,
+                                                                                     changed: changed,
+                                                                                     req: results.sum(&:requests),
+                                                                                     ms: elapsed)
+  results
 end
 
-if ENV["INTERCOM_BASE_URL"].to_s != "" && ENV["INTERCOM_ACCESS_TOKEN"].to_s != ""
-  external_run
-else
-  emulator_run
+external = !ENV["INTERCOM_BASE_URL"].to_s.empty? && !ENV["INTERCOM_ACCESS_TOKEN"].to_s.empty?
+ActiveJob::Base.logger = Logger.new(nil)
+users = seed_app
+emulator = nil
+IntercomSync.configure do |c|
+  c.enabled = true
+  c.logger = Logger.new($stdout, level: Logger::WARN, formatter: ->(_, _, _, msg) { "  log: #{msg}\n" })
+  unless external
+    emulator = IntercomSync::Emulator.start
+    seed_workspace(emulator, users)
+    c.base_url = emulator.base_url
+    c.access_token = emulator.token
+  end
 end
+
+puts "intercom_sync #{IntercomSync::VERSION} (libcurl #{IntercomSync::Native::LIBCURL_VERSION}), " \
+     "#{users.size} users and #{Team.count} teams in #{File.basename(DATABASE)}"
+puts "Intercom: #{external ? IntercomSync.configuration.base_url : "the embedded emulator at #{emulator.base_url}"}"
+
+run_pass("Pass 1: SyncWithIntercomJob for every user", users)
+second = run_pass("Pass 2: the same sync again, nothing changed since", users)
+
+if emulator
+  puts "\nIntercom now: #{emulator.contacts.count { |c| c['role'] == 'user' }} users, " \
+       "#{emulator.contacts.count { |c| c['role'] == 'lead' }} leads, #{emulator.companies.size} companies; " \
+       "#{emulator.requests.size} requests over #{emulator.connections_opened} connection(s)"
+  emulator.stop
+end
+exit(second.any?(&:changed?) ? 1 : 0)

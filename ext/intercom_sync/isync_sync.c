@@ -757,37 +757,48 @@ static int trimmed_chars(const isync_json *v)
     return n;
 }
 
-/* Steps 4-6: pull what the app lacks, push what differs, in one PUT. */
+/* Steps 4 and 5, the pulls: Intercom's name (longer than one character) and phone fill the
+ * app's blanks, unless the user came through OAuth. Run again after lead merges, which can
+ * bring a name or phone to the contact. */
+static int plan_pulls(isync_sync *s, isync_error *e)
+{
+    const isync_json *c = s->contact;
+    const isync_json *oauth = snap(s, "from_oauth");
+    if (!c || (oauth && oauth->type == ISYNC_JSON_TRUE)) return 0;
+    const isync_json *their_name = isync_json_get(c, "name");
+    if (!s->pull_name && !nonempty_str(snap(s, "name")) && trimmed_chars(their_name) > 1) {
+        if (!(s->pull_name = dup_str(their_name->u.str.ptr)) || strvec_push(&s->pulled, "name")) return fail_nomem(e);
+    }
+    const char *their_phone = nonempty_str(isync_json_get(c, "phone"));
+    if (!s->pull_phone && !nonempty_str(snap(s, "phone")) && their_phone) {
+        if (!(s->pull_phone = dup_str(their_phone)) || strvec_push(&s->pulled, "phone")) return fail_nomem(e);
+    }
+    return 0;
+}
+
+/* Steps 4-6: push what differs, in one PUT. */
 static int plan_contact(isync_sync *s, isync_error *e)
 {
     const isync_json *c = s->contact;
-    int from_oauth = snap(s, "from_oauth") && snap(s, "from_oauth")->type == ISYNC_JSON_TRUE;
     isync_json_gen *g = isync_json_gen_new();
     if (!g) return fail_nomem(e);
     strvec_free(&s->pending_fields);
 
     if (isync_json_gen_map_open(g)) goto gen_error;
 
-    /* name: ours wins; else theirs (longer than one character) unless the user came by OAuth */
+    /* name and phone: ours are pushed when we have them (pulls are in plan_pulls) */
     const char *our_name = nonempty_str(snap(s, "name"));
-    const isync_json *their_name = isync_json_get(c, "name");
-    if (our_name) {
-        if (!s->created && !isync_json_equal(snap(s, "name"), their_name)) {
-            if (gen_key_str(g, "name", our_name) || strvec_push(&s->pending_fields, "name")) goto gen_error;
-        }
-    } else if (!from_oauth && trimmed_chars(their_name) > 1) {
-        if (!(s->pull_name = dup_str(their_name->u.str.ptr)) || strvec_push(&s->pulled, "name")) goto nomem;
+    if (our_name && !s->created && !isync_json_equal(snap(s, "name"), isync_json_get(c, "name"))) {
+        if (gen_key_str(g, "name", our_name) || strvec_push(&s->pending_fields, "name")) goto gen_error;
     }
-
-    /* phone: theirs is pulled when we have none (and not OAuth); ours is pushed when we have one */
     const char *our_phone = nonempty_str(snap(s, "phone"));
     const char *their_phone = nonempty_str(isync_json_get(c, "phone"));
-    if (our_phone) {
-        if (!s->created && (!their_phone || strcmp(our_phone, their_phone) != 0)) {
-            if (gen_key_str(g, "phone", our_phone) || strvec_push(&s->pending_fields, "phone")) goto gen_error;
-        }
-    } else if (!from_oauth && their_phone) {
-        if (!(s->pull_phone = dup_str(their_phone)) || strvec_push(&s->pulled, "phone")) goto nomem;
+    if (our_phone && !s->created && (!their_phone || strcmp(our_phone, their_phone) != 0)) {
+        if (gen_key_str(g, "phone", our_phone) || strvec_push(&s->pending_fields, "phone")) goto gen_error;
+    }
+    if (plan_pulls(s, e)) {
+        isync_json_gen_free(g);
+        return -1;
     }
 
     const char *our_email = nonempty_str(snap(s, "email"));
@@ -1415,6 +1426,12 @@ static int feed_success(isync_sync *s, isync_json *doc, isync_error *e)
     }
     case OP_MERGE:
         if (strvec_push(&s->merged, o->arg)) goto nomem;
+        if (doc && !s->dry_run && nonempty_str(isync_json_get(doc, "id"))) {
+            /* the merge answers with the user, now holding what the lead knew */
+            if (set_contact(s, doc, e)) return -1;
+            doc = NULL;
+            if (plan_pulls(s, e)) return -1;
+        }
         break;
     default:
         break;

@@ -12,10 +12,12 @@ module IntercomSync
       @config = config
     end
 
+    # Returns whether a time zone from Intercom was saved.
     def apply(ids_only: false)
       transaction do
-        update_user(ids_only)
+        timezone_saved = update_user(ids_only)
         update_teams
+        timezone_saved
       end
     end
 
@@ -42,6 +44,7 @@ module IntercomSync
       end
       changes.compact!
       write(@user, changes) unless changes.empty?
+      changes.key?(a[:timezone])
     end
 
     # Intercom's zone for the user, when it is a valid IANA name and differs from ours.

@@ -31,6 +31,11 @@ module IntercomSync
       @dry_run
     end
 
+    # True when this sync learned the contact's id and saved it on the user.
+    def contact_id_stored?
+      !dry_run? && @raw.dig("user", "intercom_user_id") ? true : false
+    end
+
     # True when anything was written on either side.
     def changed?
       created? || [fields_pushed, fields_pulled, companies_upserted, companies_attached,

@@ -17,7 +17,8 @@ module IntercomSync
       if raw
         IntercomSync.attribute_cache.learn(workspace, raw["attributes"])
         raw["warnings"].each { |warning| config.logger.warn("[intercom_sync] user #{snapshot['external_id']}: #{warning}") }
-        LocalUpdates.new(user, raw, config).apply(ids_only: !error.nil?) unless dry_run
+        timezone_saved = !dry_run && LocalUpdates.new(user, raw, config).apply(ids_only: !error.nil?)
+        raw["fields_pulled"] += ["timezone"] if timezone_saved
       end
       raise error if error
 

@@ -13,7 +13,10 @@
 #include <time.h>
 #include <unistd.h>
 
-static int passed, failed;
+int test_passed, test_failed;
+#define passed test_passed
+#define failed test_failed
+void test_sync_engine(void);
 
 #define CHECK(cond)                                                                      \
     do {                                                                                 \
@@ -349,6 +352,7 @@ int main(void)
     test_json_parse();
     test_json_gen();
     test_url();
+    test_sync_engine();
     const char *url = getenv("ISYNC_TEST_URL");
     if (url && *url) test_http(url);
     else fprintf(stderr, "ISYNC_TEST_URL not set: HTTP tests skipped\n");

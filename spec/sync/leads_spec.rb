@@ -17,6 +17,16 @@ RSpec.describe "SyncWithIntercom.perform: leads (step 7)", sync: true do
     expect(emulator.contacts.map { |c| c["role"] }).to contain_exactly("user", "lead")
   end
 
+  it "pulls what a merged lead knew (its phone) in the same run, so the next run has nothing to do" do
+    emulator.seed_contact(role: "lead", email: "ann@example.com", phone: "+33 1 23")
+    user = create_user(created_at: Time.now - 3600, phone_number: nil)
+    expect(SyncWithIntercom.perform(user).fields_pulled).to include("phone")
+    expect(user.reload.phone_number).to eq("+33 1 23")
+    emulator.clear_requests!
+    expect(SyncWithIntercom.perform(user)).not_to be_changed
+    expect(contact_calls).to eq(["GET /contacts/#{user.metadata['intercom_user_id']}", "POST /contacts/search"])
+  end
+
   it "leaves leads alone once the user is older than 24 hours, without even searching" do
     emulator.seed_contact(role: "lead", email: "ann@example.com")
     user = create_user(created_at: Time.now - 86_401)
