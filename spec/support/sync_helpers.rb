@@ -7,6 +7,7 @@ require_relative "../../examples/sample_app"
 module SyncHelpers
   def self.included(base)
     base.before do
+      ActiveJob::Base.logger = Logger.new(nil)
       SampleApp.connect
       @log = StringIO.new
       IntercomSync.reset_configuration!

@@ -1,0 +1,49 @@
+# frozen_string_literal: true
+
+require "rake"
+
+RSpec.describe "rake intercom_sync:*", sync: true do
+  let(:rake) do
+    Rake::Application.new.tap do |app|
+      Rake.application = app
+      app.define_task(Rake::Task, :environment)
+      load File.expand_path("../../lib/intercom_sync/tasks.rake", __dir__)
+    end
+  end
+
+  before { define_user_attributes }
+  after { Rake.application = Rake::Application.new }
+
+  def run_task(name, *args)
+    out = StringIO.new
+    $stdout = out
+    rake[name].invoke(*args)
+    out.string
+  ensure
+    $stdout = STDOUT
+  end
+
+  it "syncs one user by id" do
+    user = create_user
+    expect(run_task("intercom_sync:sync", user.id.to_s)).to include("created=true")
+    expect(user.reload.metadata["intercom_user_id"]).to eq(emulator.contact_by_external_id(user.id)["id"])
+  end
+
+  it "plans without writing" do
+    user = create_user
+    out = run_task("intercom_sync:plan", user.id.to_s)
+    expect(out).to include("POST /contacts {")
+    expect(emulator.contacts).to be_empty
+  end
+
+  it "enqueues a job per user on crm_sync" do
+    require "intercom_sync/job"
+    ActiveJob::Base.queue_adapter = :test
+    2.times { |i| create_user(email: "u#{i}@example.com") }
+    expect(run_task("intercom_sync:enqueue_all")).to include("enqueued 2 syncs")
+    jobs = ActiveJob::Base.queue_adapter.enqueued_jobs
+    expect(jobs.map { |j| [j[:job], j[:queue]] }.uniq).to eq([[SyncWithIntercomJob, "crm_sync"]])
+  ensure
+    ActiveJob::Base.queue_adapter = :inline
+  end
+end
