@@ -48,7 +48,12 @@ void isync_client_release(rb_isync_client *c);
  * after detaching the unfinished transfer. */
 isync_json *isync_client_execute(rb_isync_client *c, const char *method, const char *path,
                                  const char *body, size_t body_len, isync_error *e);
+/* isync_client_execute with the client's retry policy and rate-limit pacing, within an absolute
+ * deadline (ms since the epoch; 0 for none). */
+isync_json *isync_client_call(rb_isync_client *c, const char *method, const char *path, const char *body,
+                              size_t body_len, long long deadline_ms, isync_error *e);
 const char *isync_client_secret(const rb_isync_client *c);
+unsigned long isync_client_retries(const rb_isync_client *c);
 
 /* rb_isync_sync.c */
 void isync_init_sync(void);

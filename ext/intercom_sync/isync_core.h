@@ -220,6 +220,12 @@ int isync_http_finish(isync_http *h, isync_error *e);
 void isync_http_cancel(isync_http *h);
 int isync_http_in_progress(const isync_http *h);
 
+/* Waits up to ms milliseconds with no transfer, returning early (ISYNC_RUN_INTERRUPTED) when
+ * isync_http_interrupt is called: the interruptible sleep behind backoff and pacing. */
+isync_run_state isync_http_sleep(isync_http *h, long ms);
+/* Caps the next request's total time (0: the configured timeout), for a sync's deadline. */
+void isync_http_set_request_timeout(isync_http *h, long ms);
+
 /* Blocking convenience for C drivers: begin + run + finish. */
 int isync_http_perform(isync_http *h, const char *method, const char *path,
                        const char *body, size_t body_len, isync_error *e);
@@ -235,6 +241,41 @@ typedef struct isync_http_stats {
     unsigned long connections;   /* new TCP connections opened */
 } isync_http_stats;
 isync_http_stats isync_http_get_stats(const isync_http *h);
+
+/* ------------------------------------------------------------------------------------------ */
+/* isync_retry.c: rate-limit budgets shared by the process, and the retry policy. */
+
+/* What Intercom said about one app's current window, shared by every client and thread that
+ * uses the same base URL and token. */
+typedef struct isync_budget isync_budget;
+
+/* The budget for a workspace (never freed; a process talks to few). NULL only on OOM. */
+isync_budget *isync_budget_for(const char *base_url, const char *token);
+/* Records the X-RateLimit-* headers of a response. */
+void isync_budget_observe(isync_budget *b, const isync_rate_limit *rl, long long now_ms);
+/* How long to wait before the next request so the window's budget lasts until its reset, and
+ * counts that request against the budget. 0 when there is room (or nothing is known yet). */
+long isync_budget_delay_ms(isync_budget *b, long long now_ms, unsigned int random);
+/* For tests and stats: the budget as last seen. */
+isync_rate_limit isync_budget_snapshot(isync_budget *b);
+void isync_budget_reset(isync_budget *b);
+
+typedef struct isync_retry_policy {
+    int max_retries;           /* transient failures: 5xx, transport, truncated or garbled bodies */
+    long base_delay_ms;        /* first backoff; doubles per attempt */
+    long max_delay_ms;         /* backoff cap */
+    int rate_limit_retries;    /* 429s; 0 with raise_on_rate_limit */
+    int raise_on_rate_limit;   /* 1: a 429 is returned at once, for the job to reschedule */
+} isync_retry_policy;
+
+/* Whether e is worth another attempt: a delay in ms (>= 0), or -1 to give up. attempt counts
+ * the retries already made; random is any random number (for jitter). Pure. */
+long isync_retry_delay(const isync_retry_policy *p, const isync_error *e, int attempt, long long now_ms,
+                       unsigned int random);
+/* 1 for the failures a retry may cure. */
+int isync_error_transient(const isync_error *e);
+
+long long isync_now_ms(void); /* wall clock, milliseconds */
 
 /* ------------------------------------------------------------------------------------------ */
 /* isync_sync.c: the sync of one user, as a state machine that does no I/O.

@@ -41,6 +41,9 @@ struct isync_http {
     int interrupted;                 /* written from other threads with __atomic builtins */
     char errbuf[CURL_ERROR_SIZE];
 
+    long timeout_ms;                 /* configured total timeout */
+    long request_timeout_ms;         /* this request's cap (a deadline), 0 for none */
+
     isync_response resp;
     isync_http_stats stats;
 };
@@ -208,6 +211,7 @@ isync_http *isync_http_new(const isync_http_config *cfg, isync_error *e)
     isync_buf_init(&h->resp.body);
     reset_response_headers(&h->resp);
     h->max_response_bytes = cfg->max_response_bytes;
+    h->timeout_ms = cfg->timeout_ms;
     h->owner_pid = getpid();
 
     if (isync_url_check_base(cfg->base_url ? cfg->base_url : "", &h->base_url, &h->plain_http, e)) {
@@ -332,6 +336,8 @@ int isync_http_begin(isync_http *h, const char *method, const char *path,
     CURLcode rc = CURLE_OK;
 #define SET(opt, val) do { if ((rc = curl_easy_setopt(c, opt, val)) != CURLE_OK) goto setopt_fail; } while (0)
     SET(CURLOPT_URL, h->url.data);
+    SET(CURLOPT_TIMEOUT_MS, h->request_timeout_ms > 0 && h->request_timeout_ms < h->timeout_ms
+                                ? h->request_timeout_ms : h->timeout_ms);
     SET(CURLOPT_HTTPGET, 1L); /* resets any body and method left by the previous request */
     SET(CURLOPT_CUSTOMREQUEST, (char *)NULL);
     if (has_body) {
@@ -363,6 +369,11 @@ setopt_fail:
     return setopt_failed(e, rc);
 }
 
+void isync_http_set_request_timeout(isync_http *h, long ms)
+{
+    h->request_timeout_ms = ms > 0 ? ms : 0;
+}
+
 void isync_http_interrupt(isync_http *h)
 {
     __atomic_store_n(&h->interrupted, 1, __ATOMIC_SEQ_CST);
@@ -372,6 +383,20 @@ void isync_http_interrupt(isync_http *h)
 static int interrupted(isync_http *h)
 {
     return __atomic_exchange_n(&h->interrupted, 0, __ATOMIC_SEQ_CST);
+}
+
+isync_run_state isync_http_sleep(isync_http *h, long ms)
+{
+    long long until = isync_now_ms() + ms;
+    for (;;) {
+        if (interrupted(h)) return ISYNC_RUN_INTERRUPTED;
+        long long left = until - isync_now_ms();
+        if (left <= 0) return ISYNC_RUN_DONE;
+        /* no transfer is attached: this only waits, and curl_multi_wakeup ends it early */
+        if (curl_multi_poll(h->multi, NULL, 0, (int)(left > 1000 ? 1000 : left), NULL) != CURLM_OK) {
+            return ISYNC_RUN_DONE;
+        }
+    }
 }
 
 isync_run_state isync_http_run(isync_http *h)

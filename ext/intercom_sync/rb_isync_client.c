@@ -23,6 +23,12 @@ struct rb_isync_client {
     client_config config;  /* kept to rebuild the handle in a forked child */
     int in_use;            /* a request is running (the GVL is released while it waits) */
     int closed;
+    isync_retry_policy retry;
+    int pace;              /* spread requests over the rate-limit window */
+    isync_budget *budget;  /* shared with every client of the same workspace */
+    unsigned int random;   /* xorshift state, for jitter */
+    unsigned long retries; /* requests repeated after a transient failure or a 429 */
+    unsigned long paced;   /* waits before a request to stay inside the budget */
 };
 
 static VALUE cClient;
@@ -135,6 +141,15 @@ static long option_ms(VALUE opts, const char *name)
     return ms > 0 ? ms : 1;
 }
 
+static int option_int(VALUE opts, const char *name, int fallback)
+{
+    VALUE v = rb_hash_aref(opts, ID2SYM(rb_intern(name)));
+    if (NIL_P(v)) return fallback;
+    int n = NUM2INT(v);
+    if (n < 0 || n > 100) rb_raise(eIntercomSyncConfigurationError, "%s must be between 0 and 100", name);
+    return n;
+}
+
 static VALUE client_setup(VALUE self, VALUE opts)
 {
     rb_isync_client *c = rb_check_typeddata(self, &client_type);
@@ -157,11 +172,21 @@ static VALUE client_setup(VALUE self, VALUE opts)
     if (max <= 0) rb_raise(eIntercomSyncConfigurationError, "max_response_bytes must be positive");
     c->config.max_response_bytes = (size_t)max;
 
+    c->retry.max_retries = option_int(opts, "max_retries", 3);
+    c->retry.base_delay_ms = option_ms(opts, "retry_base_delay");
+    c->retry.max_delay_ms = option_ms(opts, "retry_max_delay");
+    c->retry.rate_limit_retries = option_int(opts, "rate_limit_retries", 3);
+    c->retry.raise_on_rate_limit = RTEST(rb_hash_aref(opts, ID2SYM(rb_intern("raise_on_rate_limit"))));
+    c->pace = RTEST(rb_hash_aref(opts, ID2SYM(rb_intern("pace"))));
+    c->random = (unsigned int)((uintptr_t)c ^ (uintptr_t)getpid() ^ (unsigned int)isync_now_ms()) | 1u;
+
     isync_error e;
     isync_error_clear(&e);
     isync_http_config hc = http_config(&c->config);
     c->http = isync_http_new(&hc, &e);
     if (!c->http) isync_raise(&e, c->config.access_token);
+    c->budget = isync_budget_for(c->config.base_url, c->config.access_token);
+    if (!c->budget) rb_memerror();
     return self;
 }
 
@@ -216,6 +241,93 @@ isync_json *isync_client_execute(rb_isync_client *c, const char *method, const c
     return isync_http_decode(c->http, e);
 }
 
+static unsigned int next_random(rb_isync_client *c)
+{
+    unsigned int x = c->random;
+    x ^= x << 13;
+    x ^= x >> 17;
+    x ^= x << 5;
+    return c->random = x;
+}
+
+typedef struct sleep_args {
+    rb_isync_client *client;
+    long ms;
+    isync_run_state state;
+} sleep_args;
+
+static void *sleep_without_gvl(void *p)
+{
+    sleep_args *a = p;
+    a->state = isync_http_sleep(a->client->http, a->ms);
+    return NULL;
+}
+
+static void unblock_sleep(void *p)
+{
+    isync_http_interrupt(((sleep_args *)p)->client->http);
+}
+
+/* Sleeps without the GVL; Thread#kill, Thread#raise and Timeout end it at once. */
+static void interruptible_sleep(rb_isync_client *c, long ms)
+{
+    long long until = isync_now_ms() + ms;
+    for (;;) {
+        long left = (long)(until - isync_now_ms());
+        if (left <= 0) return;
+        sleep_args a = {c, left, ISYNC_RUN_INTERRUPTED};
+        rb_thread_call_without_gvl(sleep_without_gvl, &a, unblock_sleep, &a);
+        if (a.state == ISYNC_RUN_INTERRUPTED) rb_thread_check_ints();
+    }
+}
+
+static isync_json *deadline_passed(isync_error *e, const isync_error *last)
+{
+    isync_error previous = *last;
+    isync_error_clear(e);
+    e->kind = ISYNC_E_TIMEOUT;
+    e->http_status = previous.http_status;
+    if (previous.kind != ISYNC_OK) {
+        isync_error_set(e, ISYNC_E_TIMEOUT, "the sync's deadline passed (last error: %.400s)", previous.message);
+    } else {
+        isync_error_set(e, ISYNC_E_TIMEOUT, "the sync's deadline passed");
+    }
+    return NULL;
+}
+
+isync_json *isync_client_call(rb_isync_client *c, const char *method, const char *path, const char *body,
+                              size_t body_len, long long deadline_ms, isync_error *e)
+{
+    isync_error last;
+    isync_error_clear(&last);
+    for (int attempt = 0;; attempt++) {
+        long long now = isync_now_ms();
+        if (deadline_ms && now >= deadline_ms) return deadline_passed(e, &last);
+        long wait = c->pace ? isync_budget_delay_ms(c->budget, now, next_random(c)) : 0;
+        if (wait > 0) {
+            if (deadline_ms && now + wait >= deadline_ms) return deadline_passed(e, &last);
+            c->paced++;
+            interruptible_sleep(c, wait);
+        }
+        isync_http_set_request_timeout(c->http, deadline_ms ? (long)(deadline_ms - isync_now_ms()) : 0);
+        isync_json *doc = isync_client_execute(c, method, path, body, body_len, e);
+        isync_budget_observe(c->budget, &isync_http_response(c->http)->rate_limit, isync_now_ms());
+        if (doc) return doc;
+
+        long delay = isync_retry_delay(&c->retry, e, attempt, isync_now_ms(), next_random(c));
+        if (delay < 0) return NULL;
+        if (deadline_ms && isync_now_ms() + delay >= deadline_ms) {
+            last = *e;
+            return deadline_passed(e, &last);
+        }
+        /* Repeating is safe for every request the gem makes: see "Why each write is safe to
+         * repeat" in isync_sync.c. */
+        last = *e;
+        c->retries++;
+        interruptible_sleep(c, delay);
+    }
+}
+
 rb_isync_client *isync_client_acquire(VALUE self)
 {
     rb_isync_client *c = get_client(self);
@@ -229,6 +341,11 @@ rb_isync_client *isync_client_acquire(VALUE self)
 void isync_client_release(rb_isync_client *c)
 {
     c->in_use = 0;
+}
+
+unsigned long isync_client_retries(const rb_isync_client *c)
+{
+    return c->retries;
 }
 
 const char *isync_client_secret(const rb_isync_client *c)
@@ -269,7 +386,7 @@ static VALUE request_body(VALUE p)
         isync_ruby_to_json(a->body, a->gen);
         isync_json_gen_result(a->gen, &json, &json_len);
     }
-    a->doc = isync_client_execute(c, a->method, a->path, json, json_len, &e);
+    a->doc = isync_client_call(c, a->method, a->path, json, json_len, 0, &e);
     if (!a->doc) isync_raise(&e, c->config.access_token);
 
     const isync_response *r = isync_http_response(c->http);
@@ -306,7 +423,26 @@ static VALUE client_stats(VALUE self)
     VALUE h = rb_hash_new();
     rb_hash_aset(h, ID2SYM(rb_intern("requests")), ULONG2NUM(s.requests));
     rb_hash_aset(h, ID2SYM(rb_intern("connections")), ULONG2NUM(s.connections));
+    rb_hash_aset(h, ID2SYM(rb_intern("retries")), ULONG2NUM(c->retries));
+    rb_hash_aset(h, ID2SYM(rb_intern("paced")), ULONG2NUM(c->paced));
     return h;
+}
+
+/* Client#rate_limit -> [limit, remaining, reset] as the process last saw it for this workspace */
+static VALUE client_rate_limit(VALUE self)
+{
+    rb_isync_client *c = get_client(self);
+    isync_rate_limit rl = isync_budget_snapshot(c->budget);
+    if (!rl.present) return Qnil;
+    return rb_ary_new_from_args(3, LONG2NUM(rl.limit), rl.remaining >= 0 ? LONG2NUM(rl.remaining) : Qnil,
+                                rl.reset >= 0 ? LL2NUM(rl.reset) : Qnil);
+}
+
+/* Client#forget_rate_limit: drops what is known of the window (tests, a new token). */
+static VALUE client_forget_rate_limit(VALUE self)
+{
+    isync_budget_reset(get_client(self)->budget);
+    return Qnil;
 }
 
 /* Client#close: closes connections now instead of at GC. Idempotent. */
@@ -337,6 +473,8 @@ void isync_init_client(void)
     rb_define_private_method(cClient, "setup", client_setup, 1);
     rb_define_private_method(cClient, "perform", client_perform, 3);
     rb_define_method(cClient, "stats", client_stats, 0);
+    rb_define_method(cClient, "rate_limit_state", client_rate_limit, 0);
+    rb_define_method(cClient, "forget_rate_limit", client_forget_rate_limit, 0);
     rb_define_method(cClient, "close", client_close, 0);
     rb_define_method(cClient, "closed?", client_closed_p, 0);
 }

@@ -1,5 +1,5 @@
 /*
- * IntercomSync::Native.sync(client, snapshot_json, dry_run) -> [result, error]
+ * IntercomSync::Native.sync(client, snapshot_json, dry_run, deadline_seconds) -> [result, error]
  *
  * Drives the core's sync engine (isync_sync.c) over a client: each request the engine asks
  * for runs with the GVL released, and its outcome is fed back. The result (a Hash) is returned
@@ -13,6 +13,7 @@ typedef struct sync_args {
     const char *snapshot;
     size_t snapshot_len;
     int dry_run;
+    long long deadline_ms;
     isync_sync *engine;   /* freed in ensure */
     isync_json *doc;      /* the answer being fed (ownership moves to the engine) */
     isync_buf result;     /* freed in ensure */
@@ -29,10 +30,11 @@ static VALUE sync_body(VALUE p)
     if (!a->engine) return rb_ary_new_from_args(2, Qnil, isync_make_error(&e, isync_client_secret(a->client)));
 
     int failed = 0;
+    unsigned long retries_before = isync_client_retries(a->client);
     isync_sync_request req;
     int rc;
     while ((rc = isync_sync_next(a->engine, &req, &e)) == 1) {
-        a->doc = isync_client_execute(a->client, req.method, req.path, req.body, req.body_len, &outcome);
+        a->doc = isync_client_call(a->client, req.method, req.path, req.body, req.body_len, a->deadline_ms, &outcome);
         isync_json *doc = a->doc;
         a->doc = NULL;
         if (isync_sync_feed(a->engine, doc, doc ? NULL : &outcome, &e)) {
@@ -48,6 +50,11 @@ static VALUE sync_body(VALUE p)
         isync_raise(&pe, NULL); /* our own generator's output: cannot happen */
     }
     VALUE result = isync_json_to_ruby(a->parsed);
+    /* the engine counts the requests it asked for; repeats after failures are requests too */
+    unsigned long retries = isync_client_retries(a->client) - retries_before;
+    VALUE requests = rb_hash_aref(result, rb_str_new_cstr("requests"));
+    rb_hash_aset(result, rb_str_new_cstr("requests"), rb_funcall(requests, '+', 1, ULONG2NUM(retries)));
+    rb_hash_aset(result, rb_str_new_cstr("retries"), ULONG2NUM(retries));
     VALUE error = failed ? isync_make_error(&e, isync_client_secret(a->client)) : Qnil;
     return rb_ary_new_from_args(2, result, error);
 }
@@ -63,8 +70,9 @@ static VALUE sync_ensure(VALUE p)
     return Qnil;
 }
 
-static VALUE native_sync(VALUE self, VALUE client, VALUE snapshot, VALUE dry_run)
+static VALUE native_sync(VALUE self, VALUE client, VALUE snapshot, VALUE dry_run, VALUE deadline)
 {
+    double seconds = NIL_P(deadline) ? 0 : NUM2DBL(deadline);
     StringValue(snapshot);
     snapshot = rb_str_new_frozen(snapshot); /* the engine parses it before any GVL release */
     sync_args a = {
@@ -72,6 +80,7 @@ static VALUE native_sync(VALUE self, VALUE client, VALUE snapshot, VALUE dry_run
         .snapshot = RSTRING_PTR(snapshot),
         .snapshot_len = (size_t)RSTRING_LEN(snapshot),
         .dry_run = RTEST(dry_run),
+        .deadline_ms = seconds > 0 ? isync_now_ms() + (long long)(seconds * 1000) : 0,
     };
     isync_buf_init(&a.result);
     VALUE out = rb_ensure(sync_body, (VALUE)&a, sync_ensure, (VALUE)&a);
@@ -81,5 +90,5 @@ static VALUE native_sync(VALUE self, VALUE client, VALUE snapshot, VALUE dry_run
 
 void isync_init_sync(void)
 {
-    rb_define_module_function(mIntercomSyncNative, "sync", native_sync, 3);
+    rb_define_module_function(mIntercomSyncNative, "sync", native_sync, 4);
 }

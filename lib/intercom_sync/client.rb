@@ -26,9 +26,11 @@ module IntercomSync
       end
     end
 
+    # Retries and pacing default to the configuration's; rate_limit: :raise makes a 429 raise
+    # RateLimitError at once instead of waiting for the window to reset.
     def initialize(access_token: nil, base_url: nil, api_version: nil, timeout: nil,
-                   connect_timeout: nil, max_response_bytes: nil, ca_file: nil,
-                   config: IntercomSync.configuration)
+                   connect_timeout: nil, max_response_bytes: nil, ca_file: nil, max_retries: nil,
+                   rate_limit: nil, pace: nil, config: IntercomSync.configuration)
       access_token ||= config.access_token
       if access_token.nil? || access_token.to_s.empty?
         raise ConfigurationError, "no Intercom access token (set INTERCOM_ACCESS_TOKEN or config.access_token)"
@@ -44,7 +46,13 @@ module IntercomSync
         timeout: timeout || config.timeout,
         connect_timeout: connect_timeout || config.connect_timeout,
         max_response_bytes: max_response_bytes || config.max_response_bytes,
-        ca_file: ca_file || config.ca_file
+        ca_file: ca_file || config.ca_file,
+        max_retries: max_retries || config.max_retries,
+        retry_base_delay: config.retry_base_delay,
+        retry_max_delay: config.retry_max_delay,
+        rate_limit_retries: config.rate_limit_retries,
+        raise_on_rate_limit: (rate_limit || config.rate_limit).to_sym == :raise,
+        pace: pace.nil? ? config.pace_requests : pace
       )
     end
 

@@ -27,8 +27,9 @@ module IntercomSync
     attr_accessor :access_token, :api_version, :enabled, :timeout, :connect_timeout,
                   :max_response_bytes, :ca_file, :user_attributes, :team_attributes,
                   :user_custom_attributes_except, :team_custom_attributes_except, :lead_window,
-                  :user_class
-    attr_reader :base_url, :unknown_attributes
+                  :user_class, :max_retries, :retry_base_delay, :retry_max_delay, :rate_limit_retries,
+                  :pace_requests, :sync_deadline
+    attr_reader :base_url, :unknown_attributes, :rate_limit
     attr_writer :logger
 
     def initialize(env = ENV)
@@ -53,6 +54,26 @@ module IntercomSync
       @unknown_attributes = :create
       @lead_window = 24 * 60 * 60
       @user_class = "User"
+      # Retries of transient failures (5xx, connection, timeout, garbled bodies): capped
+      # exponential backoff with jitter, from retry_base_delay up to retry_max_delay seconds.
+      @max_retries = 3
+      @retry_base_delay = 0.5
+      @retry_max_delay = 30
+      # On a 429: :sleep until the window resets and retry (rate_limit_retries times), or :raise
+      # IntercomSync::RateLimitError at once (what SyncWithIntercomJob does, to reschedule).
+      @rate_limit = :sleep
+      @rate_limit_retries = 3
+      # Space requests out once the window's budget runs low, instead of running into 429s.
+      @pace_requests = true
+      # A whole sync gives up (TimeoutError naming the step) after this many seconds.
+      @sync_deadline = 120
+    end
+
+    def rate_limit=(mode)
+      mode = mode.to_sym
+      raise ArgumentError, "rate_limit must be :sleep or :raise" unless %i[sleep raise].include?(mode)
+
+      @rate_limit = mode
     end
 
     # What to do with a custom attribute Intercom does not define yet: :create it through the

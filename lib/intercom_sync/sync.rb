@@ -7,13 +7,14 @@ module IntercomSync
   module Sync
     module_function
 
-    def run(user, config:, dry_run: false)
+    # rate_limit: overrides config.rate_limit (the job passes :raise).
+    def run(user, config:, dry_run: false, rate_limit: nil)
       return nil unless config.active?
 
-      client = IntercomSync.thread_client(config)
+      client = IntercomSync.thread_client(config, rate_limit: rate_limit || config.rate_limit)
       workspace = "#{client.base_url}|#{Digest::SHA256.hexdigest(config.access_token.to_s)[0, 16]}"
       snapshot = Snapshot.build(user, config, known_attributes: IntercomSync.attribute_cache.fetch(workspace))
-      raw, error = Native.sync(client, Native.generate_json(snapshot), dry_run)
+      raw, error = Native.sync(client, Native.generate_json(snapshot), dry_run, config.sync_deadline)
       if raw
         IntercomSync.attribute_cache.learn(workspace, raw["attributes"])
         raw["warnings"].each { |warning| config.logger.warn("[intercom_sync] user #{snapshot['external_id']}: #{warning}") }
@@ -34,15 +35,19 @@ module IntercomSync
 
     # A client for the current thread (clients are not shared between threads), reused across
     # syncs so connections stay open.
-    def thread_client(config = configuration)
-      key = [config.base_url, config.access_token, config.api_version, config.timeout,
-             config.connect_timeout, config.max_response_bytes, config.ca_file]
+    def thread_client(config = configuration, rate_limit: config.rate_limit)
+      key = [config.base_url, config.access_token, config.api_version, config.timeout, config.connect_timeout,
+             config.max_response_bytes, config.ca_file, config.max_retries, config.retry_base_delay,
+             config.retry_max_delay, config.rate_limit_retries, config.pace_requests, rate_limit]
       clients = (Thread.current[:intercom_sync_clients] ||= {})
       client = clients[key]
       return client if client && !client.closed?
 
-      clients.clear.each_value(&:close)
-      clients[key] = Client.new(config: config)
+      # at most one client per rate-limit mode and thread; a changed configuration replaces it
+      stale = clients.select { |k, _| k.last == rate_limit }
+      stale.each_value(&:close)
+      stale.each_key { |k| clients.delete(k) }
+      clients[key] = Client.new(config: config, rate_limit: rate_limit)
     end
   end
   @attribute_cache = AttributeCache.new
@@ -54,8 +59,11 @@ module SyncWithIntercom
 
   # Syncs the user, their teams and owned teams with Intercom. Returns an IntercomSync::Result,
   # or nil (and sends nothing) when the sync is disabled or no token is configured.
-  def perform(user)
-    IntercomSync::Sync.run(user, config: IntercomSync.configuration)
+  #
+  # rate_limit: :sleep waits for the window to reset on a 429, :raise raises
+  # IntercomSync::RateLimitError (default: IntercomSync.configuration.rate_limit).
+  def perform(user, rate_limit: nil)
+    IntercomSync::Sync.run(user, config: IntercomSync.configuration, rate_limit: rate_limit)
   end
 
   # The same reads as perform, and the writes it would make (Result#planned), without writing.

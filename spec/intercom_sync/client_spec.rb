@@ -57,7 +57,7 @@ RSpec.describe IntercomSync::Client do
       c = client
       20.times { c.get("/data_attributes?model=contact") }
       expect(emulator.connections_opened).to eq(1)
-      expect(c.stats).to eq(requests: 20, connections: 1)
+      expect(c.stats).to eq(requests: 20, connections: 1, retries: 0, paced: 0)
     end
 
     # libcurl resends a request on a fresh connection when a reused one dies before any byte

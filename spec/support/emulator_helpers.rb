@@ -23,8 +23,11 @@ module EmulatorHelpers
     @emulator ||= IntercomSync::Emulator.start(**emulator_options)
   end
 
+  # A client that reports every failure as it happens: no retries, no pacing, 429s raise.
+  # (spec/intercom_sync/retries_spec.rb covers those.)
   def client(**options)
-    IntercomSync::Client.new(access_token: emulator.token, base_url: emulator.base_url, **options)
+    IntercomSync::Client.new(access_token: emulator.token, base_url: emulator.base_url, max_retries: 0,
+                             rate_limit: :raise, pace: false, **options)
   end
 
   # A raw request through Net::HTTP, independent of the gem's client, for emulator specs that

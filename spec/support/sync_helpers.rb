@@ -17,6 +17,8 @@ module SyncHelpers
         c.access_token = emulator.token
         c.enabled = true
         c.logger = Logger.new(@log)
+        c.retry_base_delay = 0.01 # the same policy, faster
+        c.retry_max_delay = 0.05
       end
     end
     base.after { IntercomSync.reset_configuration! }

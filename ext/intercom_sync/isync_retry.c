@@ -1,0 +1,166 @@
+/*
+ * Living within Intercom's rate limits, and deciding which failures to retry.
+ *
+ * Intercom spreads each app's per-minute budget over 10-second windows and reports the window
+ * in X-RateLimit-Limit/Remaining/Reset on every response. The budget here is shared by every
+ * client of the process for the same workspace, so threads pace each other: once the window
+ * runs low, requests are spaced to last until the reset instead of running into 429s.
+ */
+#include "isync_core.h"
+
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/time.h>
+
+#define MAX_BUDGETS 64
+#define LOW_WATER_DIVISOR 10        /* pace once less than a tenth of the window is left */
+#define RESET_JITTER_MS 250
+#define MAX_SANE_RESET_S (15 * 60)  /* a reset further away than this is garbage: back off */
+
+struct isync_budget {
+    uint64_t key;
+    long limit;          /* -1: unknown */
+    long remaining;      /* -1: unknown; counts down as requests are sent */
+    long long reset_ms;  /* -1: unknown */
+};
+
+static pthread_mutex_t budgets_lock = PTHREAD_MUTEX_INITIALIZER;
+static isync_budget budgets[MAX_BUDGETS];
+static size_t budget_count;
+
+long long isync_now_ms(void)
+{
+    struct timeval tv;
+    gettimeofday(&tv, NULL);
+    return (long long)tv.tv_sec * 1000 + tv.tv_usec / 1000;
+}
+
+static uint64_t fnv(uint64_t h, const char *s)
+{
+    for (; *s; s++) {
+        h ^= (unsigned char)*s;
+        h *= 1099511628211ULL;
+    }
+    return h;
+}
+
+isync_budget *isync_budget_for(const char *base_url, const char *token)
+{
+    uint64_t key = fnv(fnv(1469598103934665603ULL, base_url), "\n");
+    key = fnv(key, token);
+    isync_budget *found = NULL;
+    pthread_mutex_lock(&budgets_lock);
+    for (size_t i = 0; i < budget_count; i++) {
+        if (budgets[i].key == key) found = &budgets[i];
+    }
+    if (!found) {
+        /* past MAX_BUDGETS workspaces the last slot is shared: pacing gets conservative, not wrong */
+        found = &budgets[budget_count < MAX_BUDGETS ? budget_count++ : MAX_BUDGETS - 1];
+        found->key = key;
+        found->limit = found->remaining = -1;
+        found->reset_ms = -1;
+    }
+    pthread_mutex_unlock(&budgets_lock);
+    return found;
+}
+
+void isync_budget_observe(isync_budget *b, const isync_rate_limit *rl, long long now_ms)
+{
+    if (!rl->present || rl->limit <= 0 || rl->remaining < 0 || rl->reset < 0) return;
+    long long reset_ms = rl->reset * 1000;
+    if (reset_ms < now_ms - 1000 || reset_ms > now_ms + (long long)MAX_SANE_RESET_S * 1000) return;
+    pthread_mutex_lock(&budgets_lock);
+    if (reset_ms > b->reset_ms) {
+        /* a newer window */
+        b->limit = rl->limit;
+        b->remaining = rl->remaining;
+        b->reset_ms = reset_ms;
+    } else if (reset_ms == b->reset_ms && rl->remaining < b->remaining) {
+        /* answers of one window arrive out of order across threads: keep the lowest */
+        b->remaining = rl->remaining;
+    }
+    pthread_mutex_unlock(&budgets_lock);
+}
+
+long isync_budget_delay_ms(isync_budget *b, long long now_ms, unsigned int random)
+{
+    long delay = 0;
+    pthread_mutex_lock(&budgets_lock);
+    if (b->reset_ms >= 0 && now_ms >= b->reset_ms) {
+        b->remaining = -1; /* the window rolled over: unknown again until the next answer */
+        b->reset_ms = -1;
+    }
+    if (b->remaining >= 0 && b->limit > 0) {
+        long long left_ms = b->reset_ms - now_ms;
+        if (b->remaining == 0) {
+            delay = (long)left_ms + (long)(random % RESET_JITTER_MS);
+        } else if (b->remaining <= b->limit / LOW_WATER_DIVISOR) {
+            delay = (long)(left_ms / (b->remaining + 1));
+        }
+        if (b->remaining > 0) b->remaining--;
+    }
+    pthread_mutex_unlock(&budgets_lock);
+    return delay < 0 ? 0 : delay;
+}
+
+isync_rate_limit isync_budget_snapshot(isync_budget *b)
+{
+    pthread_mutex_lock(&budgets_lock);
+    isync_rate_limit rl = {b->limit > 0, b->limit, b->remaining, b->reset_ms < 0 ? -1 : b->reset_ms / 1000};
+    pthread_mutex_unlock(&budgets_lock);
+    return rl;
+}
+
+void isync_budget_reset(isync_budget *b)
+{
+    pthread_mutex_lock(&budgets_lock);
+    b->limit = b->remaining = -1;
+    b->reset_ms = -1;
+    pthread_mutex_unlock(&budgets_lock);
+}
+
+int isync_error_transient(const isync_error *e)
+{
+    switch (e->kind) {
+    case ISYNC_E_CONNECTION: /* refused, reset, closed, truncated mid-body */
+    case ISYNC_E_DNS:
+    case ISYNC_E_TIMEOUT:
+    case ISYNC_E_PARSE:      /* a garbled or empty 2xx body: a proxy or a hiccup */
+        return 1;
+    case ISYNC_E_HTTP:
+        return e->http_status == 500 || e->http_status == 502 || e->http_status == 503 ||
+               e->http_status == 504 || e->http_status == 408;
+    default:
+        return 0;
+    }
+}
+
+static long backoff(const isync_retry_policy *p, int attempt, unsigned int random)
+{
+    long delay = p->base_delay_ms;
+    for (int i = 0; i < attempt && delay < p->max_delay_ms; i++) delay *= 2;
+    if (delay > p->max_delay_ms) delay = p->max_delay_ms;
+    /* "equal jitter": half fixed, half random, so retrying clients spread out */
+    long half = delay / 2;
+    return half + (half > 0 ? (long)(random % (unsigned long)(half + 1)) : 0);
+}
+
+long isync_retry_delay(const isync_retry_policy *p, const isync_error *e, int attempt, long long now_ms,
+                       unsigned int random)
+{
+    if (e->kind == ISYNC_E_HTTP && e->http_status == 429) {
+        if (p->raise_on_rate_limit || attempt >= p->rate_limit_retries) return -1;
+        if (e->retry_after >= 0 && e->retry_after <= MAX_SANE_RESET_S) {
+            return e->retry_after * 1000 + (long)(random % RESET_JITTER_MS);
+        }
+        long long reset_ms = e->rate_limit.reset >= 0 ? e->rate_limit.reset * 1000 : -1;
+        if (reset_ms > now_ms && reset_ms - now_ms <= (long long)MAX_SANE_RESET_S * 1000) {
+            return (long)(reset_ms - now_ms) + (long)(random % RESET_JITTER_MS);
+        }
+        /* no reset, one in the past, or one absurdly far: back off instead */
+        return backoff(p, attempt, random);
+    }
+    if (!isync_error_transient(e) || attempt >= p->max_retries) return -1;
+    return backoff(p, attempt, random);
+}
