@@ -12,6 +12,7 @@ rescue LoadError => e
   MSG
 end
 
+require_relative "intercom_sync/errors"
 require_relative "intercom_sync/configuration"
 require_relative "intercom_sync/client"
 require_relative "intercom_sync/custom_attributes"

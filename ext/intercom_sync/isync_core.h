@@ -251,11 +251,11 @@ typedef struct isync_budget isync_budget;
 
 /* The budget for a workspace (never freed; a process talks to few). NULL only on OOM. */
 isync_budget *isync_budget_for(const char *base_url, const char *token);
-/* Records the X-RateLimit-* headers of a response. */
-void isync_budget_observe(isync_budget *b, const isync_rate_limit *rl, long long now_ms);
-/* How long to wait before the next request so the window's budget lasts until its reset, and
- * counts that request against the budget. 0 when there is room (or nothing is known yet). */
+/* Reserves the next request: how long to wait before sending it so the window's budget lasts
+ * until its reset (0 when there is room, or nothing is known yet). Every reservation must be
+ * followed by isync_budget_done, with the answer's X-RateLimit-* headers (or none). */
 long isync_budget_delay_ms(isync_budget *b, long long now_ms, unsigned int random);
+void isync_budget_done(isync_budget *b, const isync_rate_limit *rl, long long now_ms);
 /* For tests and stats: the budget as last seen. */
 isync_rate_limit isync_budget_snapshot(isync_budget *b);
 void isync_budget_reset(isync_budget *b);

@@ -14,15 +14,17 @@
 #include <sys/time.h>
 
 #define MAX_BUDGETS 64
-#define LOW_WATER_DIVISOR 10        /* pace once less than a tenth of the window is left */
+#define LOW_WATER_DIVISOR 4         /* pace once less than a quarter of the window is left */
 #define RESET_JITTER_MS 250
 #define MAX_SANE_RESET_S (15 * 60)  /* a reset further away than this is garbage: back off */
 
 struct isync_budget {
     uint64_t key;
-    long limit;          /* -1: unknown */
-    long remaining;      /* -1: unknown; counts down as requests are sent */
-    long long reset_ms;  /* -1: unknown */
+    long limit;          /* X-RateLimit-Limit; -1: unknown */
+    long remaining;      /* the lowest X-RateLimit-Remaining seen in this window; -1: unknown */
+    long long reset_ms;  /* the window's end; -1: unknown */
+    long in_flight;      /* requests reserved or sent but not answered yet */
+    long long next_slot; /* when paced, the earliest time the next request may go */
 };
 
 static pthread_mutex_t budgets_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -45,6 +47,13 @@ static uint64_t fnv(uint64_t h, const char *s)
     return h;
 }
 
+static void forget_window(isync_budget *b)
+{
+    b->remaining = -1;
+    b->reset_ms = -1;
+    b->next_slot = 0;
+}
+
 isync_budget *isync_budget_for(const char *base_url, const char *token)
 {
     uint64_t key = fnv(fnv(1469598103934665603ULL, base_url), "\n");
@@ -57,51 +66,56 @@ isync_budget *isync_budget_for(const char *base_url, const char *token)
     if (!found) {
         /* past MAX_BUDGETS workspaces the last slot is shared: pacing gets conservative, not wrong */
         found = &budgets[budget_count < MAX_BUDGETS ? budget_count++ : MAX_BUDGETS - 1];
+        memset(found, 0, sizeof(*found));
         found->key = key;
-        found->limit = found->remaining = -1;
-        found->reset_ms = -1;
+        found->limit = -1;
+        forget_window(found);
     }
     pthread_mutex_unlock(&budgets_lock);
     return found;
 }
 
-void isync_budget_observe(isync_budget *b, const isync_rate_limit *rl, long long now_ms)
+void isync_budget_done(isync_budget *b, const isync_rate_limit *rl, long long now_ms)
 {
-    if (!rl->present || rl->limit <= 0 || rl->remaining < 0 || rl->reset < 0) return;
-    long long reset_ms = rl->reset * 1000;
-    if (reset_ms < now_ms - 1000 || reset_ms > now_ms + (long long)MAX_SANE_RESET_S * 1000) return;
     pthread_mutex_lock(&budgets_lock);
-    if (reset_ms > b->reset_ms) {
-        /* a newer window */
-        b->limit = rl->limit;
-        b->remaining = rl->remaining;
-        b->reset_ms = reset_ms;
-    } else if (reset_ms == b->reset_ms && rl->remaining < b->remaining) {
-        /* answers of one window arrive out of order across threads: keep the lowest */
-        b->remaining = rl->remaining;
+    if (b->in_flight > 0) b->in_flight--;
+    long long reset_ms = rl->reset >= 0 ? rl->reset * 1000 : -1;
+    int sane = rl->present && rl->limit > 0 && rl->remaining >= 0 && reset_ms >= now_ms - 1000 &&
+               reset_ms <= now_ms + (long long)MAX_SANE_RESET_S * 1000;
+    if (sane) {
+        if (reset_ms > b->reset_ms) { /* a newer window */
+            b->limit = rl->limit;
+            b->remaining = rl->remaining;
+            b->reset_ms = reset_ms;
+        } else if (reset_ms == b->reset_ms && rl->remaining < b->remaining) {
+            /* answers of one window arrive out of order across threads: keep the lowest */
+            b->remaining = rl->remaining;
+        }
     }
     pthread_mutex_unlock(&budgets_lock);
 }
 
+/* Reserves the next request: requests in flight count against what the server last reported,
+ * and once the window runs low the rest is handed out in evenly spaced slots until the reset,
+ * one slot per request across all threads. */
 long isync_budget_delay_ms(isync_budget *b, long long now_ms, unsigned int random)
 {
-    long delay = 0;
+    long long slot = now_ms;
     pthread_mutex_lock(&budgets_lock);
-    if (b->reset_ms >= 0 && now_ms >= b->reset_ms) {
-        b->remaining = -1; /* the window rolled over: unknown again until the next answer */
-        b->reset_ms = -1;
-    }
+    if (b->reset_ms >= 0 && now_ms >= b->reset_ms) forget_window(b);
     if (b->remaining >= 0 && b->limit > 0) {
+        long available = b->remaining - b->in_flight;
         long long left_ms = b->reset_ms - now_ms;
-        if (b->remaining == 0) {
-            delay = (long)left_ms + (long)(random % RESET_JITTER_MS);
-        } else if (b->remaining <= b->limit / LOW_WATER_DIVISOR) {
-            delay = (long)(left_ms / (b->remaining + 1));
+        if (available <= 0) {
+            slot = b->reset_ms + (long long)(random % RESET_JITTER_MS);
+        } else if (available <= b->limit / LOW_WATER_DIVISOR) {
+            slot = b->next_slot > now_ms ? b->next_slot : now_ms;
+            b->next_slot = slot + left_ms / (available + 1);
         }
-        if (b->remaining > 0) b->remaining--;
     }
+    b->in_flight++;
     pthread_mutex_unlock(&budgets_lock);
-    return delay < 0 ? 0 : delay;
+    return (long)(slot - now_ms);
 }
 
 isync_rate_limit isync_budget_snapshot(isync_budget *b)
@@ -115,8 +129,9 @@ isync_rate_limit isync_budget_snapshot(isync_budget *b)
 void isync_budget_reset(isync_budget *b)
 {
     pthread_mutex_lock(&budgets_lock);
-    b->limit = b->remaining = -1;
-    b->reset_ms = -1;
+    b->limit = -1;
+    b->in_flight = 0;
+    forget_window(b);
     pthread_mutex_unlock(&budgets_lock);
 }
 

@@ -295,24 +295,74 @@ static isync_json *deadline_passed(isync_error *e, const isync_error *last)
     return NULL;
 }
 
+typedef struct paced_args {
+    rb_isync_client *client;
+    const char *method, *path, *body;
+    size_t body_len;
+    long long deadline_ms;
+    isync_error *last, *e;
+    int reserved;
+    int deadline_hit;  /* the budget's slot comes after the deadline: nothing was sent */
+    isync_json *doc;
+} paced_args;
+
+static VALUE paced_body(VALUE p)
+{
+    paced_args *a = (paced_args *)p;
+    rb_isync_client *c = a->client;
+    long long now = isync_now_ms();
+    long wait = c->pace ? isync_budget_delay_ms(c->budget, now, next_random(c)) : 0;
+    a->reserved = c->pace;
+    if (wait > 0) {
+        if (a->deadline_ms && now + wait >= a->deadline_ms) {
+            a->deadline_hit = 1;
+            deadline_passed(a->e, a->last);
+            return Qnil;
+        }
+        c->paced++;
+        interruptible_sleep(c, wait);
+    }
+    isync_http_set_request_timeout(c->http, a->deadline_ms ? (long)(a->deadline_ms - isync_now_ms()) : 0);
+    a->doc = isync_client_execute(c, a->method, a->path, a->body, a->body_len, a->e);
+    return Qnil;
+}
+
+/* Every reservation is released, even when an interrupt unwinds the wait or the request. */
+static VALUE paced_release(VALUE p)
+{
+    paced_args *a = (paced_args *)p;
+    if (a->reserved) {
+        const isync_response *r = isync_http_response(a->client->http);
+        isync_budget_done(a->client->budget, &r->rate_limit, isync_now_ms());
+    }
+    return Qnil;
+}
+
+/* One attempt: wait for the budget's slot, then send. */
+static isync_json *paced_execute(rb_isync_client *c, const char *method, const char *path, const char *body,
+                                 size_t body_len, long long deadline_ms, isync_error *last, isync_error *e,
+                                 int *deadline_hit)
+{
+    paced_args a = {c, method, path, body, body_len, deadline_ms, last, e, 0, 0, NULL};
+    rb_ensure(paced_body, (VALUE)&a, paced_release, (VALUE)&a);
+    *deadline_hit = a.deadline_hit;
+    return a.doc;
+}
+
 isync_json *isync_client_call(rb_isync_client *c, const char *method, const char *path, const char *body,
                               size_t body_len, long long deadline_ms, isync_error *e)
 {
     isync_error last;
     isync_error_clear(&last);
     for (int attempt = 0;; attempt++) {
-        long long now = isync_now_ms();
-        if (deadline_ms && now >= deadline_ms) return deadline_passed(e, &last);
-        long wait = c->pace ? isync_budget_delay_ms(c->budget, now, next_random(c)) : 0;
-        if (wait > 0) {
-            if (deadline_ms && now + wait >= deadline_ms) return deadline_passed(e, &last);
-            c->paced++;
-            interruptible_sleep(c, wait);
+        if (deadline_ms && isync_now_ms() >= deadline_ms) return deadline_passed(e, &last);
+        int deadline_hit = 0;
+        isync_json *doc = paced_execute(c, method, path, body, body_len, deadline_ms, &last, e, &deadline_hit);
+        if (doc || deadline_hit) return doc;
+        if (e->kind == ISYNC_E_TIMEOUT && deadline_ms && isync_now_ms() >= deadline_ms) {
+            last = *e;
+            return deadline_passed(e, &last);
         }
-        isync_http_set_request_timeout(c->http, deadline_ms ? (long)(deadline_ms - isync_now_ms()) : 0);
-        isync_json *doc = isync_client_execute(c, method, path, body, body_len, e);
-        isync_budget_observe(c->budget, &isync_http_response(c->http)->rate_limit, isync_now_ms());
-        if (doc) return doc;
 
         long delay = isync_retry_delay(&c->retry, e, attempt, isync_now_ms(), next_random(c));
         if (delay < 0) return NULL;

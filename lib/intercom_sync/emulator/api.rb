@@ -23,7 +23,7 @@ module IntercomSync
         faults = @emulator.faults.take(request)
         status, body, headers = handle(request, request_id, faults)
         reply = build_reply(status, body, headers, request_id, faults)
-        @emulator.log_request(request, reply.mode == :normal ? status : reply.mode)
+        @emulator.log_request(request, reply.mode == :normal ? reply.status : reply.mode)
         reply
       end
 
