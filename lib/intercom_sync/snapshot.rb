@@ -3,28 +3,39 @@
 module IntercomSync
   # The app's user and teams as plain data for the C core: the only place the sync reads the
   # app's models. Nothing here writes.
+  #
+  # Rules for the user's own fields (custom attributes follow CustomAttributes):
+  # - the id (external_id) must be non-empty, valid in its encoding and free of NUL bytes, else
+  #   InvalidInputError before any request; any other character is fine (it is escaped in paths);
+  # - name, email and phone are converted to UTF-8, NUL bytes are dropped, blanks count as
+  #   missing; bytes invalid in their encoding raise InvalidInputError (these are identities:
+  #   better no sync than a corrupted one);
+  # - name and phone are cut to 255 characters, with a warning;
+  # - an email that is not one address (or longer than 255) is not sent, with a warning: the
+  #   contact is still synced by external_id.
   module Snapshot
+    MAX_TEXT = 255
+    EMAIL = /\A[^@\s]+@[^@\s]+\z/
+
     module_function
 
     # known_attributes: the process's cache of Intercom's attribute definitions, or nil.
-    def build(user, config, known_attributes: nil, now: Time.now)
+    # warnings collects what the rules above changed.
+    def build(user, config, known_attributes: nil, now: Time.now, warnings: [])
       a = config.user_attributes
-      id = read(user, a[:id])
-      raise InvalidInputError, "the user has no id" if id.nil? || id.to_s.empty?
-
       {
-        "external_id" => id.to_s,
-        "intercom_id" => metadata_of(user, a[:metadata])["intercom_user_id"],
-        "email" => text(read(user, a[:email])),
-        "name" => text(read(user, a[:name])),
-        "phone" => text(read(user, a[:phone])),
+        "external_id" => identity(read(user, a[:id])),
+        "intercom_id" => metadata_of(user, a[:metadata])["intercom_user_id"]&.to_s,
+        "email" => email(read(user, a[:email]), warnings),
+        "name" => field(read(user, a[:name]), "name", warnings),
+        "phone" => field(read(user, a[:phone]), "phone", warnings),
         "signed_up_at" => CustomAttributes.epoch(read(user, a[:created_at])),
         "last_seen_at" => CustomAttributes.epoch(read(user, a[:last_request_at])),
         "from_oauth" => read(user, a[:from_oauth]) ? true : false,
         "now" => now.to_i,
-        "custom_attributes" => custom_attributes(user, config.user_custom_attributes_except),
+        "custom_attributes" => custom_attributes(user, config.user_custom_attributes_except, warnings),
         "teams" => Array(read(user, a[:teams])).map { |team| member_team(team, config) },
-        "owned_teams" => Array(read(user, a[:owned_teams])).map { |team| owned_team(team, config) },
+        "owned_teams" => Array(read(user, a[:owned_teams])).map { |team| owned_team(team, config, warnings) },
         "known_attributes" => known_attributes,
         "options" => { "unknown_attributes" => config.unknown_attributes.to_s,
                        "lead_window" => config.lead_window.to_i }
@@ -32,35 +43,83 @@ module IntercomSync
     end
 
     def member_team(team, config)
-      { "id" => read(team, config.team_attributes[:id]).to_s,
+      { "id" => identity(read(team, config.team_attributes[:id]), "team id"),
         "intercom_company_id" => metadata_of(team, config.team_attributes[:metadata])["intercom_company_id"] }
     end
 
-    def owned_team(team, config)
+    def owned_team(team, config, warnings)
       t = config.team_attributes
       metadata = metadata_of(team, t[:metadata])
       spend = read(team, t[:monthly_spend])
       {
-        "id" => read(team, t[:id]).to_s,
+        "id" => identity(read(team, t[:id]), "team id"),
         "intercom_company_id" => metadata["intercom_company_id"],
         "digest" => metadata["intercom_company_digest"],
         "company" => {
-          "name" => text(read(team, t[:name])),
+          "name" => field(read(team, t[:name]), "team name", warnings),
           "remote_created_at" => CustomAttributes.epoch(read(team, t[:created_at])),
           # Intercom stores an integer and truncates floats; we truncate first so the digest of
           # what we sent matches what Intercom holds.
-          "monthly_spend" => spend.respond_to?(:finite?) && !spend.finite? ? nil : spend&.to_i,
-          "custom_attributes" => custom_attributes(team, config.team_custom_attributes_except)
+          "monthly_spend" => monthly_spend(spend),
+          "custom_attributes" => custom_attributes(team, config.team_custom_attributes_except, warnings)
         }
       }
     end
 
+    # Intercom keeps an integer up to 2^31-1; floats are truncated (by us, so the digest of what
+    # we sent matches what Intercom holds); what is not a finite number is not sent.
+    def monthly_spend(value)
+      return nil unless value.is_a?(Numeric) && (!value.respond_to?(:finite?) || value.finite?)
+
+      value.to_i.clamp(-(2**31), (2**31) - 1)
+    end
+
     # The seed's rule: as_json(with_everything: true) minus the standard fields, plus deleted.
-    def custom_attributes(record, except)
+    def custom_attributes(record, except, warnings)
       return { "deleted" => false } unless record.respond_to?(:as_json)
 
       json = record.as_json(with_everything: true, except: except)
-      CustomAttributes.normalize(json, except: except).merge("deleted" => false)
+      CustomAttributes.normalize(json, except: except, warnings: warnings).merge("deleted" => false)
+    end
+
+    def identity(value, what = "user id")
+      string = value.to_s
+      raise InvalidInputError, "the #{what} is missing" if value.nil? || string.empty?
+      raise InvalidInputError, "the #{what} contains a NUL byte" if string.include?("\0")
+
+      utf8(string, what)
+    end
+
+    # UTF-8, or InvalidInputError naming the field.
+    def utf8(string, what)
+      converted = string.encoding == Encoding::UTF_8 || string.encoding == Encoding::BINARY ? string : string.encode(Encoding::UTF_8)
+      converted = converted.dup.force_encoding(Encoding::UTF_8) if converted.encoding == Encoding::BINARY
+      raise InvalidInputError, "the #{what} is not valid UTF-8" unless converted.valid_encoding?
+
+      converted
+    rescue EncodingError
+      raise InvalidInputError, "the #{what} cannot be converted to UTF-8"
+    end
+
+    def field(value, what, warnings)
+      string = text(value)
+      return nil unless string
+
+      string = utf8(string, what).delete("\0")
+      return nil if string.strip.empty?
+      return string if string.length <= MAX_TEXT
+
+      warnings << "the #{what} was cut to #{MAX_TEXT} characters"
+      string[0, MAX_TEXT]
+    end
+
+    def email(value, warnings)
+      address = field(value, "email", warnings)&.strip
+      return nil if address.nil?
+      return address if address.length <= MAX_TEXT && address.match?(EMAIL)
+
+      warnings << "the email is not a valid address; not sent (the contact is synced by external_id)"
+      nil
     end
 
     def metadata_of(record, attribute)

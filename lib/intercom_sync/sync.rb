@@ -13,9 +13,12 @@ module IntercomSync
 
       client = IntercomSync.thread_client(config, rate_limit: rate_limit || config.rate_limit)
       workspace = "#{client.base_url}|#{Digest::SHA256.hexdigest(config.access_token.to_s)[0, 16]}"
-      snapshot = Snapshot.build(user, config, known_attributes: IntercomSync.attribute_cache.fetch(workspace))
+      input_warnings = []
+      snapshot = Snapshot.build(user, config, known_attributes: IntercomSync.attribute_cache.fetch(workspace),
+                                              warnings: input_warnings)
       raw, error = Native.sync(client, Native.generate_json(snapshot), dry_run, config.sync_deadline)
       if raw
+        raw["warnings"] = input_warnings + raw["warnings"]
         IntercomSync.attribute_cache.learn(workspace, raw["attributes"])
         raw["warnings"].each { |warning| config.logger.warn("[intercom_sync] user #{snapshot['external_id']}: #{warning}") }
         timezone_saved = !dry_run && LocalUpdates.new(user, raw, config).apply(ids_only: !error.nil?)

@@ -231,6 +231,9 @@ module IntercomSync
                     body: "<html><body><h1>502 Bad Gateway</h1></body></html>", mode: :normal)
         when :empty_body
           Reply.new(status: o.fetch(:status, 200), headers: headers, body: "", mode: :normal)
+        when :body
+          text = o[:body].is_a?(String) ? o[:body] : JSON.generate(o[:body])
+          Reply.new(status: o.fetch(:status, 200), headers: headers, body: text, mode: :normal)
         when :oversize
           size = o.fetch(:bytes, 1024 * 1024)
           Reply.new(status: 200, headers: headers, body: JSON.generate("type" => "blob", "data" => "x" * size),

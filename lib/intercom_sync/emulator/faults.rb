@@ -17,11 +17,13 @@ module IntercomSync
     #   :empty_body     answer `status` (default 200) with an empty body
     #   :oversize       answer 200 with a valid JSON body of `bytes` bytes (default 1 MiB);
     #                   `stream: true` sends it without Content-Length
+    #   :body           answer `status` (default 200) with `body`: any text, or a Hash/Array as JSON
+    #                   (wrong types, missing ids, endless pagination)
     #
     # With `after: true` the request is processed first (state changes) and the fault replaces
     # the answer: the "write happened but the response was lost" case that makes retries unsafe.
     class Faults
-      KINDS = %i[latency stall status reset close truncate malformed_json html empty_body oversize].freeze
+      KINDS = %i[latency stall status reset close truncate malformed_json html empty_body oversize body].freeze
 
       Fault = Struct.new(:kind, :method, :path, :times, :after, :options, :fired, keyword_init: true) do
         def matches?(request)
@@ -35,11 +37,12 @@ module IntercomSync
         @faults = []
       end
 
-      def add(kind, method: nil, path: nil, times: nil, after: false, **options)
+      # probability: fire on this share of matching requests only (0.0-1.0), for soak runs.
+      def add(kind, method: nil, path: nil, times: nil, after: false, probability: nil, **options)
         raise ArgumentError, "unknown fault #{kind.inspect} (known: #{KINDS.join(', ')})" unless KINDS.include?(kind)
 
         fault = Fault.new(kind: kind, method: method&.to_s&.upcase, path: path, times: times,
-                          after: after, options: options, fired: 0)
+                          after: after, options: options.merge(probability: probability), fired: 0)
         @lock.synchronize { @faults << fault }
         fault
       end
@@ -47,7 +50,9 @@ module IntercomSync
       # The faults that fire for this request, each consumed once.
       def take(request)
         @lock.synchronize do
-          fired = @faults.select { |f| f.matches?(request) }
+          fired = @faults.select do |f|
+            f.matches?(request) && (f.options[:probability].nil? || rand < f.options[:probability])
+          end
           fired.each do |f|
             f.fired += 1
             f.times -= 1 if f.times
