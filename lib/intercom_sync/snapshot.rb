@@ -114,8 +114,10 @@ module IntercomSync
     end
 
     def email(value, warnings)
-      address = field(value, "email", warnings)&.strip
-      return nil if address.nil?
+      address = text(value)
+      return nil unless address
+
+      address = utf8(address, "email").delete("\0").strip
       return address if address.length <= MAX_TEXT && address.match?(EMAIL)
 
       warnings << "the email is not a valid address; not sent (the contact is synced by external_id)"
