@@ -1,0 +1,61 @@
+# frozen_string_literal: true
+
+RSpec.describe "SyncWithIntercomJob", sync: true do
+  before do
+    require "intercom_sync/job"
+    define_user_attributes
+    ActiveJob::Base.queue_adapter = :test
+    IntercomSync.configuration.max_retries = 0
+  end
+
+  after { ActiveJob::Base.queue_adapter = :inline }
+
+  let(:user) { create_user }
+  let(:enqueued) { ActiveJob::Base.queue_adapter.enqueued_jobs }
+
+  it "syncs the user on the crm_sync queue" do
+    SyncWithIntercomJob.perform_now(user)
+    expect(emulator.contact_by_external_id(user.id)).not_to be_nil
+    expect(SyncWithIntercomJob.queue_name).to eq("crm_sync")
+  end
+
+  it "reschedules itself for Intercom's reset on a 429 instead of sleeping in the worker" do
+    emulator.inject(:status, status: 429, code: "rate_limit_exceeded", headers: { "X-RateLimit-Reset" => (Time.now.to_i + 7).to_s })
+    started = Time.now
+    SyncWithIntercomJob.perform_now(user)
+    expect(Time.now - started).to be < 1
+    expect(enqueued.size).to eq(1)
+    expect(enqueued.first[:at]).to be_within(2.5).of(Time.now.to_f + 7)
+    expect(emulator.requests.size).to eq(1)
+  end
+
+  it "retries transient failures with a growing wait" do
+    emulator.inject(:status, status: 503)
+    SyncWithIntercomJob.perform_now(user)
+    expect(enqueued.size).to eq(1)
+    expect(enqueued.first[:at]).to be > Time.now.to_f
+  end
+
+  {
+    "a revoked token" => [401, "unauthorized", IntercomSync::AuthenticationError],
+    "a missing scope" => [403, "token_unauthorized", IntercomSync::ForbiddenError],
+    "data Intercom refuses" => [400, "parameter_invalid", IntercomSync::ParameterInvalidError]
+  }.each do |name, (status, code, error)|
+    it "discards the job with an error in the log for #{name}" do
+      log = StringIO.new
+      ActiveJob::Base.logger = Logger.new(log)
+      emulator.inject(:status, status: status, code: code)
+      expect { SyncWithIntercomJob.perform_now(user) }.not_to raise_error
+      expect(enqueued).to be_empty
+      expect(log.string).to include("gave up", error.name)
+    end
+  end
+
+  it "discards a user whose email belongs to another user's contact" do
+    emulator.seed_contact(role: "user", external_id: "someone", email: "ann@example.com")
+    ActiveJob::Base.logger = Logger.new(log = StringIO.new)
+    SyncWithIntercomJob.perform_now(user)
+    expect(enqueued).to be_empty
+    expect(log.string).to include("IntercomSync::ConflictError")
+  end
+end
