@@ -4,7 +4,7 @@
 # Ruby-free sources), run against an emulator, plain, under valgrind, and under ASan + UBSan.
 namespace :c do
   core_sources = FileList["ext/intercom_sync/isync_*.c"]
-  flags = "-std=c99 -D_POSIX_C_SOURCE=200809L -Wall -Wextra -Werror -g -Iext/intercom_sync"
+  flags = "-std=c99 -D_POSIX_C_SOURCE=200809L -Wall -Wextra -Werror -g -Iext/intercom_sync -Ispec/c"
   libs = -> { "#{`pkg-config --cflags --libs libcurl yajl`.strip} -lm -lpthread" }
 
   build = lambda do |out, extra|

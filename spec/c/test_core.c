@@ -4,6 +4,7 @@
  * runs it against an emulator started by spec/c/emulator_for_c.rb (URL in ISYNC_TEST_URL).
  */
 #include "isync_core.h"
+#include "test.h"
 
 #include <math.h>
 #include <pthread.h>
@@ -14,18 +15,6 @@
 #include <unistd.h>
 
 int test_passed, test_failed;
-#define passed test_passed
-#define failed test_failed
-void test_sync_engine(void);
-
-#define CHECK(cond)                                                                      \
-    do {                                                                                 \
-        if (cond) passed++;                                                              \
-        else {                                                                           \
-            failed++;                                                                    \
-            fprintf(stderr, "FAIL %s:%d: %s\n", __FILE__, __LINE__, #cond);              \
-        }                                                                                \
-    } while (0)
 
 static double now_s(void)
 {
@@ -421,6 +410,6 @@ int main(void)
     if (url && *url) test_http(url);
     else fprintf(stderr, "ISYNC_TEST_URL not set: HTTP tests skipped\n");
     curl_global_cleanup();
-    printf("%d passed, %d failed\n", passed, failed);
-    return failed ? 1 : 0;
+    printf("%d passed, %d failed\n", test_passed, test_failed);
+    return test_failed ? 1 : 0;
 }

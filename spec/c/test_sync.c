@@ -3,20 +3,12 @@
  * walked under valgrind and ASan, including failures halfway.
  */
 #include "isync_core.h"
+#include "test.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-extern int test_passed, test_failed;
-#define CHECK(cond)                                                                      \
-    do {                                                                                 \
-        if (cond) test_passed++;                                                         \
-        else {                                                                           \
-            test_failed++;                                                               \
-            fprintf(stderr, "FAIL %s:%d: %s\n", __FILE__, __LINE__, #cond);              \
-        }                                                                                \
-    } while (0)
 
 /* A canned answer: the first rule whose method and path prefix match. */
 typedef struct rule {

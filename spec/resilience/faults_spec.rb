@@ -5,9 +5,7 @@
 RSpec.describe "sync under faults", sync: true do
   before do
     define_user_attributes
-    %w[domain tier].each { |name| emulator.define_attribute(:company, name, "string") }
-    emulator.define_attribute(:company, "deleted", "boolean")
-    emulator.define_attribute(:company, "owner_id", "integer")
+    define_company_attributes
   end
 
   let(:team) { create_team("acme.com") }

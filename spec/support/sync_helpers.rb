@@ -60,6 +60,12 @@ module SyncHelpers
     { "plan" => "string", "seats" => "integer", "deleted" => "boolean", "oauth_provider" => "string" }
       .each { |name, type| emulator.define_attribute(:contact, name, type) }
   end
+
+  # The sample teams' custom attributes, defined in Intercom beforehand.
+  def define_company_attributes(except: [])
+    { "domain" => "string", "tier" => "string", "deleted" => "boolean", "owner_id" => "integer" }
+      .each { |name, type| emulator.define_attribute(:company, name, type) unless except.include?(name) }
+  end
 end
 
 RSpec.configure do |config|

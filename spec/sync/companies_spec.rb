@@ -3,7 +3,7 @@
 RSpec.describe "SyncWithIntercom.perform: teams and companies (steps 3 and 8)", sync: true do
   before do
     define_user_attributes
-    %w[domain tier deleted].each { |name| emulator.define_attribute(:company, name, name == "deleted" ? "boolean" : "string") }
+    define_company_attributes(except: ["owner_id"])
   end
 
   def contact_id(user)

@@ -3,9 +3,7 @@
 RSpec.describe "SyncWithIntercom: results, failures, dry runs and the job", sync: true do
   before do
     define_user_attributes
-    %w[domain tier].each { |name| emulator.define_attribute(:company, name, "string") }
-    emulator.define_attribute(:company, "deleted", "boolean")
-    emulator.define_attribute(:company, "owner_id", "integer")
+    define_company_attributes
   end
 
   it "converges: a second run for an unchanged user older than 24 hours sends exactly one request" do
