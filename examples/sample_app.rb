@@ -14,8 +14,9 @@ ActiveRecord::Base.include(GlobalID::Identification)
 module SampleApp
   module_function
 
+  # ":memory:" gives each connection its own empty database: threads need a file.
   def connect(database = ":memory:")
-    ActiveRecord::Base.establish_connection(adapter: "sqlite3", database: database)
+    ActiveRecord::Base.establish_connection(adapter: "sqlite3", database: database, pool: 20, timeout: 10_000)
     ActiveRecord::Migration.verbose = false
     define_schema
   end

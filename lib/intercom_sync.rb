@@ -22,6 +22,7 @@ require_relative "intercom_sync/result"
 require_relative "intercom_sync/attribute_cache"
 require_relative "intercom_sync/local_updates"
 require_relative "intercom_sync/sync"
+require_relative "intercom_sync/bulk"
 require_relative "intercom_sync/railtie" if defined?(Rails::Railtie)
 
 # Keeps an app's users and teams in step with Intercom contacts and companies (API 2.x).

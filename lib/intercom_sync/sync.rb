@@ -69,6 +69,16 @@ module SyncWithIntercom
     IntercomSync::Sync.run(user, config: IntercomSync.configuration, rate_limit: rate_limit)
   end
 
+  # Syncs many users at once (see IntercomSync::Bulk): `concurrency` threads inside the shared
+  # rate-limit budget. Yields each IntercomSync::Bulk::Outcome (user, result, error) as it
+  # completes, for progress bars; returns a Bulk::Report with every outcome (collect: false
+  # keeps only the counts, for very long runs). Accepts an Array or an ActiveRecord relation.
+  def perform_all(users, concurrency: 8, collect: true, &block)
+    return nil unless IntercomSync.configuration.active?
+
+    IntercomSync::Bulk.new(users, concurrency: concurrency, collect: collect).run(&block)
+  end
+
   # The same reads as perform, and the writes it would make (Result#planned), without writing.
   def plan(user)
     IntercomSync::Sync.run(user, config: IntercomSync.configuration, dry_run: true)

@@ -1,0 +1,74 @@
+# frozen_string_literal: true
+
+require "tmpdir"
+require "fileutils"
+
+RSpec.describe "SyncWithIntercom.perform_all", sync: true do
+  before do
+    # worker threads use connections of their own: the database must be a file they share
+    @dir = Dir.mktmpdir("intercom-sync-bulk")
+    SampleApp.connect(File.join(@dir, "bulk.sqlite3"))
+    define_user_attributes
+    define_company_attributes
+  end
+
+  after { FileUtils.rm_rf(@dir) }
+
+  let(:users) { Array.new(12) { |i| create_user(email: "u#{i}@example.com", name: "User #{i}") } }
+
+  it "syncs every user, yielding each outcome as it completes" do
+    yielded = []
+    report = SyncWithIntercom.perform_all(users, concurrency: 4) { |outcome| yielded << outcome }
+    expect(yielded.size).to eq(12)
+    expect(report.succeeded).to eq(12)
+    expect(report.failed).to eq(0)
+    expect(report.outcomes.map { |o| o.user.id }).to match_array(users.map(&:id))
+    expect(emulator.contacts.count { |c| c["role"] == "user" }).to eq(12)
+    users.each { |u| expect(u.reload.metadata["intercom_user_id"]).to eq(emulator.contact_by_external_id(u.id)["id"]) }
+    expect(report.requests).to eq(emulator.requests.size)
+  end
+
+  it "runs the syncs concurrently" do
+    emulator.inject(:latency, seconds: 0.2, path: %r{find_by_external_id})
+    started = Process.clock_gettime(Process::CLOCK_MONOTONIC)
+    SyncWithIntercom.perform_all(users.first(8), concurrency: 8)
+    expect(Process.clock_gettime(Process::CLOCK_MONOTONIC) - started).to be < 1.2 # 8 x 0.2 s in sequence
+  end
+
+  it "reports one user's failure without stopping the others" do
+    bad = users[3]
+    emulator.inject(:status, status: 400, code: "parameter_invalid", path: "/contacts/find_by_external_id/#{bad.id}")
+    report = SyncWithIntercom.perform_all(users, concurrency: 3)
+    expect(report.succeeded).to eq(11)
+    expect(report.errors.map { |o| [o.user, o.error.class] }).to eq([[bad, IntercomSync::ParameterInvalidError]])
+  end
+
+  it "walks an ActiveRecord relation in batches" do
+    users
+    report = SyncWithIntercom.perform_all(User.where("id > 6"), concurrency: 2, collect: false)
+    expect(report.succeeded).to eq(6)
+    expect(report.outcomes).to be_empty
+  end
+
+  context "with a tight rate limit" do
+    emulator_options rate_limit: 20, rate_limit_window: 1
+
+    it "stays inside it with many threads: no 429s, nothing failed" do
+      report = SyncWithIntercom.perform_all(users, concurrency: 8)
+      expect(report.failed).to eq(0)
+      expect(emulator.requests.count { |r| r.status == 429 }).to eq(0)
+      expect(report.elapsed).to be >= (emulator.requests.size / 20) - 1
+    end
+  end
+
+  it "stops its threads when the caller's block raises" do
+    expect { SyncWithIntercom.perform_all(users, concurrency: 4) { raise "stop" } }.to raise_error("stop")
+    expect(Thread.list.select { |t| t.name.to_s.start_with?("intercom_sync bulk") && t.alive? }).to be_empty
+  end
+
+  it "sends nothing when disabled" do
+    IntercomSync.configuration.enabled = false
+    expect(SyncWithIntercom.perform_all(users)).to be_nil
+    expect(emulator.requests).to be_empty
+  end
+end
