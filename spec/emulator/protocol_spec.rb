@@ -112,6 +112,21 @@ RSpec.describe IntercomSync::Emulator, "protocol" do
     end
   end
 
+  describe "simulated round trips" do
+    emulator_options rtt: 0.1
+
+    it "costs a new connection two round trips and a kept-alive request one" do
+      c = client
+      started = Process.clock_gettime(Process::CLOCK_MONOTONIC)
+      c.get("/data_attributes")
+      first = Process.clock_gettime(Process::CLOCK_MONOTONIC) - started
+      c.get("/data_attributes")
+      second = Process.clock_gettime(Process::CLOCK_MONOTONIC) - started - first
+      expect(first).to be_between(0.2, 0.35)
+      expect(second).to be_between(0.1, 0.2)
+    end
+  end
+
   describe "faults" do
     it "fires a fault only on matching requests, the given number of times" do
       emulator.inject(:status, status: 503, method: "POST", path: "/contacts", times: 2)

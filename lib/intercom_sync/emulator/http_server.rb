@@ -35,8 +35,12 @@ module IntercomSync
 
       attr_reader :port
 
-      def initialize(app, host: "127.0.0.1", port: 0, ssl_context: nil)
+      # rtt: a simulated network round trip in seconds. Loopback has none, so the server adds it
+      # where a real network would: once for the TCP handshake of a new connection, once for
+      # the TLS handshake, and once per request (the request/answer round trip).
+      def initialize(app, host: "127.0.0.1", port: 0, ssl_context: nil, rtt: 0)
         @app = app
+        @rtt = rtt.to_f
         @host = host
         @requested_port = port
         @ssl_context = ssl_context
@@ -96,9 +100,11 @@ module IntercomSync
 
       def serve(tcp, connection_id)
         io = tcp
+        sleep(@rtt) if @rtt.positive? # TCP handshake
         if @ssl_context
           io = OpenSSL::SSL::SSLSocket.new(tcp, @ssl_context)
           io.sync_close = true
+          sleep(@rtt) if @rtt.positive? # TLS 1.3 handshake
           io.accept
         end
         loop do
@@ -165,7 +171,8 @@ module IntercomSync
 
       # Returns false when the connection must end after this reply.
       def write_reply(io, tcp, request, reply)
-        sleep(reply.delay) if reply.delay&.positive?
+        delay = reply.delay.to_f + @rtt
+        sleep(delay) if delay.positive?
         case reply.mode
         when :reset
           reset(tcp)
