@@ -93,6 +93,13 @@ module IntercomSync
       @rate_limiter.limit = limit
     end
 
+    # Counts for tools that run the emulator in another process (GET /__emulator/stats).
+    def stats
+      log = requests
+      { "requests" => log.size, "connections" => connections_opened, "rate_limited" => log.count { |r| r.status == 429 },
+        "contacts" => @store.all_contacts.size, "companies" => @store.all_companies.size }
+    end
+
     # New TCP connections accepted since start: a keep-alive client opens one.
     def connections_opened
       @server.connections_opened

@@ -102,6 +102,7 @@ module IntercomSync
         in ["GET", "/data_attributes"]
           ok({ "type" => "list", "data" => @store.data_attributes(query.call["model"]) })
         in ["POST", "/data_attributes"] then ok(@store.create_data_attribute(params.call))
+        in ["GET", "/__emulator/stats"] then ok(@emulator.stats) # not Intercom's: for out-of-process tests
         else
           raise ApiError.new(404, "not_found", "Resource Not Found")
         end
