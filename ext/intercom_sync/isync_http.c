@@ -12,6 +12,7 @@
 
 #include <ctype.h>
 #include <limits.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -139,6 +140,70 @@ static size_t on_header(char *line, size_t size, size_t nmemb, void *userdata)
 }
 
 /* ---------------------------------------------------------------------------------------- */
+/* DNS answers and TLS sessions shared by every client of the process (libcurl's share
+ * interface), so a thread's new connection resumes a TLS session another thread negotiated
+ * instead of paying a full handshake. Connections themselves are not shared: libcurl does not
+ * support sharing its connection cache between concurrently running threads. */
+
+static CURLSH *shared;
+static pid_t shared_pid;
+static pthread_mutex_t share_locks[CURL_LOCK_DATA_LAST];
+static pthread_mutex_t share_init_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_once_t share_once = PTHREAD_ONCE_INIT;
+
+static void share_lock(CURL *handle, curl_lock_data data, curl_lock_access access, void *user)
+{
+    pthread_mutex_lock(&share_locks[data]);
+}
+
+static void share_unlock(CURL *handle, curl_lock_data data, void *user)
+{
+    pthread_mutex_unlock(&share_locks[data]);
+}
+
+/* fork() copies the locks as they are: hold them all across the fork so the child never
+ * inherits one that another thread held. */
+static void before_fork(void)
+{
+    pthread_mutex_lock(&share_init_lock);
+    for (int i = 0; i < CURL_LOCK_DATA_LAST; i++) pthread_mutex_lock(&share_locks[i]);
+}
+
+static void after_fork(void)
+{
+    for (int i = CURL_LOCK_DATA_LAST - 1; i >= 0; i--) pthread_mutex_unlock(&share_locks[i]);
+    pthread_mutex_unlock(&share_init_lock);
+}
+
+static void init_share_locks(void)
+{
+    for (int i = 0; i < CURL_LOCK_DATA_LAST; i++) pthread_mutex_init(&share_locks[i], NULL);
+    pthread_atfork(before_fork, after_fork, after_fork);
+}
+
+/* The process's share; a forked child starts its own (the parent's is left alone). */
+static CURLSH *process_share(void)
+{
+    pthread_once(&share_once, init_share_locks);
+    pthread_mutex_lock(&share_init_lock);
+    if (!shared || shared_pid != getpid()) {
+        CURLSH *sh = curl_share_init();
+        if (sh && (curl_share_setopt(sh, CURLSHOPT_LOCKFUNC, share_lock) != CURLSHE_OK ||
+                   curl_share_setopt(sh, CURLSHOPT_UNLOCKFUNC, share_unlock) != CURLSHE_OK ||
+                   curl_share_setopt(sh, CURLSHOPT_SHARE, CURL_LOCK_DATA_DNS) != CURLSHE_OK ||
+                   curl_share_setopt(sh, CURLSHOPT_SHARE, CURL_LOCK_DATA_SSL_SESSION) != CURLSHE_OK)) {
+            curl_share_cleanup(sh);
+            sh = NULL;
+        }
+        shared = sh; /* NULL: clients go without sharing, nothing else changes */
+        shared_pid = getpid();
+    }
+    CURLSH *sh = shared;
+    pthread_mutex_unlock(&share_init_lock);
+    return sh;
+}
+
+/* ---------------------------------------------------------------------------------------- */
 /* Construction */
 
 /* Printable ASCII only: a CR or LF would let a value inject headers. */
@@ -250,6 +315,11 @@ isync_http *isync_http_new(const isync_http_config *cfg, isync_error *e)
     SET(CURLOPT_SSL_VERIFYHOST, 2L);
     SET(CURLOPT_TCP_KEEPALIVE, 1L);
     SET(CURLOPT_TCP_NODELAY, 1L);
+    SET(CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_2TLS); /* HTTP/2 where the server offers it */
+    {
+        CURLSH *sh = process_share();
+        if (sh) SET(CURLOPT_SHARE, sh);
+    }
 #if LIBCURL_VERSION_NUM >= 0x075500 /* 7.85.0: the string form; the bitmask is deprecated */
     SET(CURLOPT_PROTOCOLS_STR, "http,https");
 #else

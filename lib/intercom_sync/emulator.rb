@@ -49,10 +49,10 @@ module IntercomSync
 
     # tls: an Emulator::TLS::Bundle to serve https (see Emulator::TLS.generate).
     # search_lag: seconds before a new contact shows up in search, as Intercom's index lags.
-    # rtt: a simulated network round trip in seconds (see HTTPServer), for benchmarks.
+    # rtt, handshake_rtts: a simulated network (see HTTPServer), for benchmarks.
     def initialize(port: 0, token: DEFAULT_TOKEN, tokens: nil, rate_limit: DEFAULT_RATE_LIMIT,
                    rate_limit_window: 10, tls: nil, host_name: nil, default_api_version: "2.16",
-                   search_lag: 0, rtt: 0)
+                   search_lag: 0, rtt: 0, handshake_rtts: 1)
       @token = token
       @tokens = Array(tokens || token)
       @tls = tls
@@ -65,7 +65,8 @@ module IntercomSync
       @rate_limiter = RateLimiter.new(limit: rate_limit, window: rate_limit_window)
       @log = []
       @log_lock = Mutex.new
-      @server = HTTPServer.new(API.new(self), port: port, ssl_context: tls&.ssl_context, rtt: rtt)
+      @server = HTTPServer.new(API.new(self), port: port, ssl_context: tls&.ssl_context, rtt: rtt,
+                                                 handshake_rtts: handshake_rtts)
     end
 
     def start

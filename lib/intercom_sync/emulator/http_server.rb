@@ -38,9 +38,13 @@ module IntercomSync
       # rtt: a simulated network round trip in seconds. Loopback has none, so the server adds it
       # where a real network would: once for the TCP handshake of a new connection, once for
       # the TLS handshake, and once per request (the request/answer round trip).
-      def initialize(app, host: "127.0.0.1", port: 0, ssl_context: nil, rtt: 0)
+      # handshake_rtts: round trips a new connection costs before its first request when the
+      # server speaks plain http: 1 (TCP), or 2 to charge the TLS 1.3 handshake that https to
+      # Intercom costs, for benchmarks whose clients cannot trust a test certificate.
+      def initialize(app, host: "127.0.0.1", port: 0, ssl_context: nil, rtt: 0, handshake_rtts: 1)
         @app = app
         @rtt = rtt.to_f
+        @handshake_rtts = handshake_rtts
         @host = host
         @requested_port = port
         @ssl_context = ssl_context
@@ -100,7 +104,7 @@ module IntercomSync
 
       def serve(tcp, connection_id)
         io = tcp
-        sleep(@rtt) if @rtt.positive? # TCP handshake
+        sleep(@rtt * (@ssl_context ? 1 : @handshake_rtts)) if @rtt.positive? # TCP (+ simulated TLS) handshake
         if @ssl_context
           io = OpenSSL::SSL::SSLSocket.new(tcp, @ssl_context)
           io.sync_close = true
