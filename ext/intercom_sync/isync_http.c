@@ -153,11 +153,16 @@ static pthread_once_t share_once = PTHREAD_ONCE_INIT;
 
 static void share_lock(CURL *handle, curl_lock_data data, curl_lock_access access, void *user)
 {
+    (void)handle;
+    (void)access;
+    (void)user;
     pthread_mutex_lock(&share_locks[data]);
 }
 
 static void share_unlock(CURL *handle, curl_lock_data data, void *user)
 {
+    (void)handle;
+    (void)user;
     pthread_mutex_unlock(&share_locks[data]);
 }
 
