@@ -166,10 +166,14 @@ int isync_json_equal(const isync_json *a, const isync_json *b)
         }
         return 1;
     case ISYNC_JSON_OBJECT:
+        /* member by member, in order: duplicate keys make lookups ambiguous (found by fuzzing) */
         if (a->u.list.len != b->u.list.len) return 0;
         for (size_t i = 0; i < a->u.list.len; i++) {
-            const isync_json *other = isync_json_get(b, a->u.list.keys[i].ptr);
-            if (!other || !isync_json_equal(a->u.list.values[i], other)) return 0;
+            const isync_json_str *ka = &a->u.list.keys[i], *kb = &b->u.list.keys[i];
+            if (ka->len != kb->len || memcmp(ka->ptr, kb->ptr, ka->len) != 0 ||
+                !isync_json_equal(a->u.list.values[i], b->u.list.values[i])) {
+                return 0;
+            }
         }
         return 1;
     default:

@@ -77,6 +77,15 @@ static void test_json_parse(void)
     CHECK(isync_json_get(isync_json_get(doc, "a"), "x") == NULL); /* not an object */
     isync_json_free(doc);
 
+    /* regression (fuzz_json): duplicate keys compare member by member */
+    isync_json *dup1 = parse("{\"m\":1,\"m\":2}", &e);
+    isync_json *dup2 = parse("{\"m\":1,\"m\":2}", &e);
+    isync_json *dup3 = parse("{\"m\":2,\"m\":1}", &e);
+    CHECK(isync_json_equal(dup1, dup2) && !isync_json_equal(dup1, dup3));
+    isync_json_free(dup1);
+    isync_json_free(dup2);
+    isync_json_free(dup3);
+
     doc = isync_json_parse("\"a\\u0000b\"", 10, &e);
     CHECK(doc && doc->type == ISYNC_JSON_STRING && doc->u.str.len == 3 && doc->u.str.ptr[1] == '\0');
     isync_json_free(doc);

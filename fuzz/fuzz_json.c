@@ -1,0 +1,33 @@
+/*
+ * libFuzzer harness: the JSON decoder of every response, and the generator on what it decoded.
+ * Invariant: whatever parses re-encodes, and the re-encoded text parses to an equal document.
+ */
+#include "isync_core.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size)
+{
+    isync_error e;
+    isync_error_clear(&e);
+    isync_json *doc = isync_json_parse((const char *)data, size, &e);
+    if (!doc) {
+        if (e.kind != ISYNC_E_PARSE && e.kind != ISYNC_E_NOMEM) abort();
+        return 0;
+    }
+    isync_json_gen *g = isync_json_gen_new();
+    if (isync_json_gen_value(g, doc) != 0) {
+        /* only numbers yajl cannot print back (none expected) may fail */
+        abort();
+    }
+    const char *text;
+    size_t len;
+    isync_json_gen_result(g, &text, &len);
+    isync_json *again = isync_json_parse(text, len, &e);
+    if (!again || !isync_json_equal(doc, again)) abort();
+    isync_json_free(again);
+    isync_json_gen_free(g);
+    isync_json_free(doc);
+    return 0;
+}
