@@ -19,7 +19,7 @@
 #include <strings.h>
 #include <unistd.h>
 
-#define RESPONSE_KEEP_BYTES (256 * 1024) /* larger body buffers are released after decode */
+#define RESPONSE_KEEP_BYTES ((size_t)256 * 1024) /* larger body buffers are released after decode */
 
 struct isync_http {
     CURL *easy;

@@ -95,7 +95,7 @@ static int list_push(isync_json *parent, isync_json_str *key, isync_json *child)
 {
     if (parent->u.list.len == parent->u.list.cap) {
         size_t cap = parent->u.list.cap ? parent->u.list.cap * 2 : 8;
-        isync_json **values = realloc(parent->u.list.values, cap * sizeof(*values));
+        isync_json **values = realloc(parent->u.list.values, cap * sizeof(isync_json *)); // NOLINT(bugprone-sizeof-expression): an array of pointers
         if (!values) return -1;
         parent->u.list.values = values;
         if (parent->type == ISYNC_JSON_OBJECT) {

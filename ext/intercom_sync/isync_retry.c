@@ -16,7 +16,7 @@
 #define MAX_BUDGETS 64
 #define LOW_WATER_DIVISOR 4         /* pace once less than a quarter of the window is left */
 #define RESET_JITTER_MS 250
-#define MAX_SANE_RESET_S (15 * 60)  /* a reset further away than this is garbage: back off */
+#define MAX_SANE_RESET_S (15L * 60)  /* a reset further away than this is garbage: back off */
 
 struct isync_budget {
     uint64_t key;

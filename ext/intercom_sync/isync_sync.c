@@ -929,7 +929,7 @@ isync_sync *isync_sync_new(const char *snapshot_json, size_t len, int dry_run, i
     const isync_json *options = snap(s, "options");
     const char *policy = nonempty_str(isync_json_get(options, "unknown_attributes"));
     snprintf(s->policy, sizeof(s->policy), "%s", policy ? policy : "create");
-    if (strcmp(s->policy, "create") && strcmp(s->policy, "skip") && strcmp(s->policy, "raise")) {
+    if (strcmp(s->policy, "create") != 0 && strcmp(s->policy, "skip") != 0 && strcmp(s->policy, "raise") != 0) {
         isync_error_set(e, ISYNC_E_INPUT, "unknown_attributes must be create, skip or raise");
         goto fail;
     }
@@ -1079,10 +1079,10 @@ static int prepare(isync_sync *s, isync_sync_request *req, isync_error *e)
     int rc;
 #define REQ(m, has_body)                                                                   \
     do {                                                                                   \
-        req->method = m;                                                                   \
+        req->method = (m);                                                                 \
         req->path = s->path.data;                                                          \
-        req->body = has_body ? s->body.data : NULL;                                        \
-        req->body_len = has_body ? s->body.len : 0;                                        \
+        req->body = (has_body) ? s->body.data : NULL;                                      \
+        req->body_len = (has_body) ? s->body.len : 0;                                      \
     } while (0)
 
     switch (o->kind) {
@@ -1449,6 +1449,7 @@ int isync_sync_feed(isync_sync *s, isync_json *doc, const isync_error *outcome, 
         isync_json_free(doc);
         return isync_error_set(e, ISYNC_E_INPUT, "no request is waiting for an answer");
     }
+    if (!doc && !outcome) return isync_error_set(e, ISYNC_E_INPUT, "an answer needs a document or an error");
     s->has_current = 0;
     op *o = &s->current;
     int rc;

@@ -63,7 +63,7 @@ static void client_free(void *p)
 
 static size_t client_memsize(const void *p)
 {
-    return sizeof(rb_isync_client) + 64 * 1024; /* libcurl's handles and buffers, roughly */
+    return sizeof(rb_isync_client) + (size_t)64 * 1024; /* libcurl's handles and buffers, roughly */
 }
 
 /* No VALUEs are held, so no mark/compact. Not FREE_IMMEDIATELY: freeing closes sockets. */
