@@ -112,7 +112,7 @@ RSpec.describe IntercomSync::Emulator, "protocol" do
     end
   end
 
-  describe "simulated round trips" do
+  describe "simulated round trips", timing: true do
     emulator_options rtt: 0.1
 
     it "costs a new connection two round trips and a kept-alive request one" do

@@ -147,7 +147,7 @@ RSpec.describe IntercomSync::Client do
   end
 
   describe "timeouts and limits" do
-    it "raises TimeoutError when the response takes longer than the timeout, and stays usable" do
+    it "raises TimeoutError when the response takes longer than the timeout, and stays usable", timing: true do
       emulator.inject(:latency, seconds: 2, times: 1)
       c = client(timeout: 0.3)
       started = monotonic
@@ -341,7 +341,7 @@ RSpec.describe IntercomSync::Client do
     end
   end
 
-  describe "threads" do
+  describe "threads", timing: true do
     it "releases the GVL while waiting: N threads on a slow endpoint take about the time of one" do
       emulator.inject(:latency, seconds: 0.5, path: "/data_attributes")
       clients = Array.new(4) { client }

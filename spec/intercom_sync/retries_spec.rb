@@ -2,7 +2,8 @@
 
 require "timeout"
 
-RSpec.describe "retries and rate limits" do
+# timing: these examples measure waits, which valgrind and sanitizers stretch
+RSpec.describe "retries and rate limits", timing: true do
   def monotonic
     Process.clock_gettime(Process::CLOCK_MONOTONIC)
   end

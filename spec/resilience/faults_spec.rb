@@ -162,7 +162,7 @@ RSpec.describe "sync under faults", sync: true do
       expect_untouched_locally
     end
 
-    it "gives up at the sync's deadline, naming the step" do
+    it "gives up at the sync's deadline, naming the step", timing: true do
       IntercomSync.configuration.sync_deadline = 0.6
       emulator.inject(:latency, seconds: 0.25)
       expect { SyncWithIntercom.perform(user) }.to raise_error(IntercomSync::TimeoutError, /sync step ".*" failed: the sync's deadline passed/)

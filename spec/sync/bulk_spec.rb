@@ -28,7 +28,7 @@ RSpec.describe "SyncWithIntercom.perform_all", sync: true do
     expect(report.requests).to eq(emulator.requests.size)
   end
 
-  it "runs the syncs concurrently" do
+  it "runs the syncs concurrently", timing: true do
     emulator.inject(:latency, seconds: 0.2, path: %r{find_by_external_id})
     started = Process.clock_gettime(Process::CLOCK_MONOTONIC)
     SyncWithIntercom.perform_all(users.first(8), concurrency: 8)
@@ -50,7 +50,7 @@ RSpec.describe "SyncWithIntercom.perform_all", sync: true do
     expect(report.outcomes).to be_empty
   end
 
-  context "with a tight rate limit" do
+  context "with a tight rate limit", timing: true do
     emulator_options rate_limit: 20, rate_limit_window: 1
 
     it "stays inside it with many threads: no 429s, nothing failed" do
