@@ -97,6 +97,15 @@ module IntercomSync
                   end
     end
 
+    # text with the access token replaced by [FILTERED]: for anything we log or keep that may
+    # quote Intercom's answers or the app's data.
+    def redact(text)
+      token = access_token.to_s
+      return text.to_s if token.length < 4
+
+      text.to_s.gsub(token, "[FILTERED]")
+    end
+
     # True when the sync should run: enabled and a token configured.
     def active?
       enabled? && !access_token.to_s.empty?

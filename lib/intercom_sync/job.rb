@@ -29,8 +29,9 @@ unless defined?(SyncWithIntercomJob)
 
     # Handlers are matched last-declared first: the rate-limit rule wins over the others.
     discard_on(*PERMANENT_ERRORS) do |job, error|
-      job.logger.error("[intercom_sync] #{job.class.name} #{job.job_id} gave up on #{job.arguments.first.inspect}: " \
-                       "#{error.class}: #{error.message}")
+      message = "[intercom_sync] #{job.class.name} #{job.job_id} gave up on #{job.arguments.first.inspect}: " \
+                "#{error.class}: #{error.message}"
+      job.logger.error(IntercomSync.configuration.redact(message))
     end
     retry_on(*TRANSIENT_ERRORS, attempts: TRANSIENT_ATTEMPTS, wait: ->(executions) { (executions**4) + 2 + rand(5) })
     rescue_from(IntercomSync::RateLimitError) do |error|

@@ -53,7 +53,7 @@ module IntercomSync
       return nil if zone.nil?
 
       unless Timezone.valid?(zone)
-        @config.logger.error("[intercom_sync] Ignored invalid timezone #{zone.inspect} for user #{@raw['contact_id']}")
+        @config.logger.error(@config.redact("[intercom_sync] Ignored invalid timezone #{zone.inspect} for user #{@raw['contact_id']}"))
         return nil
       end
       current = Snapshot.read(@user, @config.user_attributes[:timezone])

@@ -18,9 +18,11 @@ module IntercomSync
                                               warnings: input_warnings)
       raw, error = Native.sync(client, Native.generate_json(snapshot), dry_run, config.sync_deadline)
       if raw
-        raw["warnings"] = input_warnings + raw["warnings"]
+        raw["warnings"] = (input_warnings + raw["warnings"]).map { |w| config.redact(w) }
         IntercomSync.attribute_cache.learn(workspace, raw["attributes"])
-        raw["warnings"].each { |warning| config.logger.warn("[intercom_sync] user #{snapshot['external_id']}: #{warning}") }
+        raw["warnings"].each do |warning|
+          config.logger.warn(config.redact("[intercom_sync] user #{snapshot['external_id']}: #{warning}"))
+        end
         timezone_saved = !dry_run && LocalUpdates.new(user, raw, config).apply(ids_only: !error.nil?)
         raw["fields_pulled"] += ["timezone"] if timezone_saved
       end

@@ -1,0 +1,83 @@
+# frozen_string_literal: true
+
+# Threads and fork: many threads syncing different users at once, a client shared by threads
+# (refused, never corrupted), and syncs in a forked child.
+RSpec.describe "threads and fork", sync: true do
+  before { define_user_attributes }
+
+  # Plain users: worker threads and forked children need no database connection.
+  def poro_users(count, prefix)
+    Array.new(count) do |i|
+      Struct.new(:id, :email, :name, :phone_number, :timezone, :created_at, :last_request_at, :metadata,
+                 keyword_init: true) do
+        def from_oauth? = false
+        def teams = []
+        def owned_teams = []
+        def as_json(*) = { "seats" => id.to_s.sum % 9 }
+        def update!(changes) = changes.each { |k, v| self[k] = v }
+      end.new(id: "#{prefix}-#{i}", email: "#{prefix}-#{i}@example.com", name: "User #{prefix} #{i}",
+              created_at: Time.at(1_600_000_000), metadata: {})
+    end
+  end
+
+  it "16 threads syncing different users for several rounds: every result is its own user's" do
+    users = poro_users(48, "t")
+    mismatches = Queue.new
+    threads = users.each_slice(3).map do |slice|
+      Thread.new do
+        4.times do
+          slice.each do |user|
+            result = SyncWithIntercom.perform(user)
+            contact = emulator.contact_by_external_id(user.id)
+            mismatches << user.id unless result.contact_id == contact["id"] && user.metadata["intercom_user_id"] == contact["id"] &&
+                                         contact["email"] == user.email && contact["name"] == user.name
+          end
+        end
+      end
+    end
+    threads.each(&:join)
+    expect(threads.size).to eq(16)
+    expect(mismatches.size).to eq(0)
+    expect(emulator.contacts.count { |c| c["role"] == "user" }).to eq(48)
+  end
+
+  it "refuses, never corrupts, a client used by several threads at once" do
+    client = IntercomSync::Client.new(access_token: emulator.token, base_url: emulator.base_url)
+    outcomes = Queue.new
+    Array.new(8) do |i|
+      Thread.new do
+        20.times do |n|
+          body = client.post("/data_attributes", { name: "t#{i}_#{n}", model: "contact", data_type: "string" }).body
+          outcomes << (body["name"] == "t#{i}_#{n}" ? :ok : :crossed)
+        rescue IntercomSync::BusyError
+          outcomes << :busy
+        end
+      end
+    end.each(&:join)
+    results = Array.new(outcomes.size) { outcomes.pop }
+    expect(results).not_to include(:crossed)
+    expect(results.count(:ok)).to be > 0
+    expect(client.get("/data_attributes").status).to eq(200)
+  end
+
+  it "syncs in a forked child on fresh connections, and keeps syncing in the parent" do
+    users = poro_users(2, "f")
+    SyncWithIntercom.perform(users[0])
+    reader, writer = IO.pipe
+    pid = fork do
+      reader.close
+      result = SyncWithIntercom.perform(users[1])
+      writer.write(result.contact_id.to_s)
+      writer.close
+      exit!(0)
+    end
+    writer.close
+    Process.wait(pid)
+    expect($CHILD_STATUS&.success? || $?.success?).to be(true)
+    child_contact = reader.read
+    expect(child_contact).to eq(emulator.contact_by_external_id(users[1].id)["id"])
+    users[0].name = "Changed In Parent"
+    SyncWithIntercom.perform(users[0])
+    expect(emulator.contact_by_external_id(users[0].id)["name"]).to eq("Changed In Parent")
+  end
+end
