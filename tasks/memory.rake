@@ -16,7 +16,7 @@ begin
   RubyMemcheck.config(binary_name: "intercom_sync_ext")
   namespace :spec do
     RubyMemcheck::RSpec::RakeTask.new(valgrind: :compile) do |t|
-      t.rspec_opts = "--tag ~timing #{MEMORY_SPECS}"
+      t.rspec_opts = "--tag ~timing --tag ~subprocess #{MEMORY_SPECS}"
     end
   end
 rescue LoadError

@@ -362,11 +362,20 @@ void isync_http_free(isync_http *h)
     free(h);
 }
 
+/* Handles a forked child inherited and must not clean up. Kept reachable so memory checkers
+ * tell this deliberate, bounded leak from a real one. */
+#define MAX_ABANDONED 64
+static void *volatile abandoned[MAX_ABANDONED * 2]; /* volatile: never read, must stay written */
+static size_t abandoned_count;
+
 void isync_http_abandon(isync_http *h)
 {
     if (!h) return;
     /* The easy and multi handles (and their sockets) belong to the parent process: leak them
      * deliberately rather than let a cleanup write to or close connections the parent uses. */
+    size_t slot = (abandoned_count++ % MAX_ABANDONED) * 2;
+    abandoned[slot] = h->easy;
+    abandoned[slot + 1] = h->multi;
     wipe_and_free_headers(h->headers);
     free(h->base_url);
     isync_buf_free(&h->url);

@@ -52,8 +52,8 @@ static VALUE sync_body(VALUE p)
     VALUE result = isync_json_to_ruby(a->parsed);
     /* the engine counts the requests it asked for; repeats after failures are requests too */
     unsigned long retries = isync_client_retries(a->client) - retries_before;
-    VALUE requests = rb_hash_aref(result, rb_str_new_cstr("requests"));
-    rb_hash_aset(result, rb_str_new_cstr("requests"), rb_funcall(requests, '+', 1, ULONG2NUM(retries)));
+    long requests = NUM2LONG(rb_hash_aref(result, rb_str_new_cstr("requests")));
+    rb_hash_aset(result, rb_str_new_cstr("requests"), LONG2NUM(requests + (long)retries));
     rb_hash_aset(result, rb_str_new_cstr("retries"), ULONG2NUM(retries));
     VALUE error = failed ? isync_make_error(&e, isync_client_secret(a->client)) : Qnil;
     return rb_ary_new_from_args(2, result, error);

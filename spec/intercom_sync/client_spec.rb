@@ -318,7 +318,7 @@ RSpec.describe IntercomSync::Client do
 
     # A DNS failure without sending a DNS query anywhere: the lookup runs in a fresh network
     # namespace with no interfaces, where the resolver fails at once (no route).
-    it "raises DNSError when the host name cannot be resolved" do
+    it "raises DNSError when the host name cannot be resolved", subprocess: true do
       unless Process.uid.zero? && system("unshare -n true", err: File::NULL)
         skip "needs root and unshare(1) to run a lookup in an isolated network namespace"
       end

@@ -2,7 +2,8 @@
 
 require "open3"
 
-RSpec.describe "the native extension" do
+# subprocess: runs other programs, which valgrind would trace and report on
+RSpec.describe "the native extension", subprocess: true do
   let(:so_path) { $LOADED_FEATURES.grep(%r{intercom_sync/intercom_sync_ext\.so\z}).first }
 
   it "is loaded from the gem's namespace" do
