@@ -16,6 +16,8 @@ namespace :gem do
         require "intercom_sync"
         so = $LOADED_FEATURES.grep(/intercom_sync_ext\\.so\\z/).first
         abort "extension not loaded from the installed gem: \#{so}" unless so&.start_with?(#{home.inspect})
+        rake_tasks = File.join(File.dirname(so), "tasks.rake")
+        abort "the Railtie's rake tasks are missing from the gem" unless File.exist?(rake_tasks)
         require "intercom_sync/emulator"
         IntercomSync::Emulator.start do |emu|
           client = IntercomSync::Client.new(access_token: emu.token, base_url: emu.base_url)
