@@ -1268,6 +1268,22 @@ static int fatal(isync_sync *s, const isync_error *outcome, isync_error *e)
     return -1;
 }
 
+/* Records the Intercom company id an upsert answered for a team (none in a dry run). */
+static int learn_company(isync_sync *s, const isync_json *doc, char **slot, int *learned, const char *team,
+                         isync_error *e)
+{
+    const char *id = s->dry_run ? NULL : nonempty_str(isync_json_get(doc, "id"));
+    if (!s->dry_run && !id) return isync_error_set(e, ISYNC_E_PARSE, "Intercom returned a company without an id");
+    if (id) {
+        char *copy = dup_str(id);
+        if (!copy) return fail_nomem(e);
+        free(*slot);
+        *slot = copy;
+        *learned = 1;
+    }
+    return strvec_push(&s->upserted, team) ? fail_nomem(e) : 0;
+}
+
 static int feed_success(isync_sync *s, isync_json *doc, isync_error *e)
 {
     op *o = &s->current;
@@ -1350,32 +1366,18 @@ static int feed_success(isync_sync *s, isync_json *doc, isync_error *e)
     }
     case OP_UPSERT_OWNED: {
         size_t i = (size_t)o->index;
-        const char *id = s->dry_run ? NULL : nonempty_str(isync_json_get(doc, "id"));
-        if (!s->dry_run && !id) {
+        if (learn_company(s, doc, &s->owned_ids[i], &s->owned_learned[i], team_id(owned_team(s, i)), e)) {
             isync_json_free(doc);
-            return isync_error_set(e, ISYNC_E_PARSE, "Intercom returned a company without an id");
+            return -1;
         }
-        if (id) {
-            free(s->owned_ids[i]);
-            if (!(s->owned_ids[i] = dup_str(id))) goto nomem;
-            s->owned_learned[i] = 1;
-        }
-        if (strvec_push(&s->upserted, team_id(owned_team(s, i)))) goto nomem;
         break;
     }
     case OP_UPSERT_MEMBER: {
         size_t j = (size_t)o->index;
-        const char *id = s->dry_run ? NULL : nonempty_str(isync_json_get(doc, "id"));
-        if (!s->dry_run && !id) {
+        if (learn_company(s, doc, &s->member_ids[j], &s->member_learned[j], team_id(member_team(s, j)), e)) {
             isync_json_free(doc);
-            return isync_error_set(e, ISYNC_E_PARSE, "Intercom returned a company without an id");
+            return -1;
         }
-        if (id) {
-            free(s->member_ids[j]);
-            if (!(s->member_ids[j] = dup_str(id))) goto nomem;
-            s->member_learned[j] = 1;
-        }
-        if (strvec_push(&s->upserted, team_id(member_team(s, j)))) goto nomem;
         break;
     }
     case OP_ATTACH: {

@@ -3,32 +3,25 @@
 module IntercomSync
   # What one sync did (or, for a dry run, would do).
   class Result
-    attr_reader :contact_id, :fields_pushed, :fields_pulled, :companies_upserted, :companies_attached,
-                :companies_detached, :leads_merged, :requests, :warnings, :planned, :timezone
+    FIELDS = %w[contact_id fields_pushed fields_pulled companies_upserted companies_attached companies_detached
+                leads_merged requests warnings planned].freeze
+    FIELDS.each { |field| define_method(field) { @raw[field] } }
 
     def initialize(raw)
       @raw = raw
-      @contact_id = raw["contact_id"]
-      @created = raw["created"]
-      @dry_run = raw["dry_run"]
-      @fields_pushed = raw["fields_pushed"]
-      @fields_pulled = raw["fields_pulled"]
-      @companies_upserted = raw["companies_upserted"]
-      @companies_attached = raw["companies_attached"]
-      @companies_detached = raw["companies_detached"]
-      @leads_merged = raw["leads_merged"]
-      @requests = raw["requests"]
-      @warnings = raw["warnings"]
-      @planned = raw["planned"]
-      @timezone = raw["remote_timezone"]
+    end
+
+    # The IANA zone Intercom reported for the contact, if any (saved on the user when valid).
+    def timezone
+      @raw["remote_timezone"]
     end
 
     def created?
-      @created
+      @raw["created"] ? true : false
     end
 
     def dry_run?
-      @dry_run
+      @raw["dry_run"] ? true : false
     end
 
     # True when this sync learned the contact's id and saved it on the user.
