@@ -7,7 +7,7 @@ require "rbconfig"
 #                       definite leaks that involve our .so; Ruby's own are not ours)
 #   rake spec:asan      the extension rebuilt with ASan + UBSan, the specs run against it
 #   rake spec:gc        the core specs under GC.stress, and with compaction after each example
-# Examples tagged :timing (wall-clock limits) are left out under valgrind, which runs ~30x slower.
+# Examples tagged :timing (wall-clock limits, lock waits) are left out under valgrind, which runs ~30x slower.
 MEMORY_SPECS = "spec/intercom_sync spec/sync spec/resilience/bad_input_spec.rb"
 
 begin
