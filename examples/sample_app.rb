@@ -16,7 +16,10 @@ module SampleApp
 
   # ":memory:" gives each connection its own empty database: threads need a file.
   def connect(database = ":memory:")
-    ActiveRecord::Base.establish_connection(adapter: "sqlite3", database: database, pool: 20, timeout: 10_000)
+    # Writers take the lock when their transaction begins (IMMEDIATE): a deferred transaction that
+    # read first cannot wait for the lock and fails with "database is locked" under threads.
+    ActiveRecord::Base.establish_connection(adapter: "sqlite3", database: database, pool: 20, timeout: 10_000,
+                                            default_transaction_mode: :immediate)
     ActiveRecord::Migration.verbose = false
     define_schema
   end
