@@ -6,6 +6,7 @@ require "active_record"
 require "active_job"
 require "json"
 require "global_id"
+require "active_record/connection_adapters/sqlite3_adapter"
 
 # What Rails sets up for ActiveJob: models travel through the queue as GlobalIDs.
 GlobalID.app = "intercom-sync-sample"
@@ -14,11 +15,20 @@ ActiveRecord::Base.include(GlobalID::Identification)
 module SampleApp
   module_function
 
+  LOCK_WAIT_MS = 10_000
+
+  ActiveRecord::ConnectionAdapters::SQLite3Adapter.set_callback(:checkout, :after) do
+    raw_connection.busy_handler_timeout = LOCK_WAIT_MS
+  end
+
   # ":memory:" gives each connection its own empty database: threads need a file.
   def connect(database = ":memory:")
     # Writers take the lock when their transaction begins (IMMEDIATE): a deferred transaction that
     # read first cannot wait for the lock and fails with "database is locked" under threads.
-    ActiveRecord::Base.establish_connection(adapter: "sqlite3", database: database, pool: 20, timeout: 10_000,
+    # No `timeout:` here: Rails 7.2 turns it into SQLite's busy_timeout, which waits holding the
+    # GVL, so the thread that holds the lock never gets to commit (a 10 s stall, then "database
+    # is locked"). The busy handler set on checkout below sleeps without the GVL.
+    ActiveRecord::Base.establish_connection(adapter: "sqlite3", database: database, pool: 20,
                                             default_transaction_mode: :immediate)
     ActiveRecord::Migration.verbose = false
     define_schema

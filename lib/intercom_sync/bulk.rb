@@ -35,6 +35,7 @@ module IntercomSync
       done = Queue.new
       workers = Array.new(@concurrency) { |i| named_thread("worker #{i + 1}") { work_loop(work, done) } }
       feeder = named_thread("feeder") { feed(work) }
+      feeder.report_on_exception = false # feeder.value below raises its error in the caller
       finished = 0
       while finished < @concurrency
         outcome = done.pop
@@ -49,22 +50,36 @@ module IntercomSync
       report.elapsed = Process.clock_gettime(Process::CLOCK_MONOTONIC) - started
       report
     ensure
-      # an exception in the caller's block, or an interrupt: stop everything we started
-      feeder&.kill
-      workers&.each(&:kill)
-      workers&.each(&:join)
+      # An exception in the caller's block, or an interrupt: stop everything we started. Closing
+      # the queue first wakes a feeder blocked on a full queue, so every thread can be joined.
+      work&.close
+      stop([feeder, *workers].compact)
     end
 
     private
+
+    # Kills and waits for each thread. An error one died with was raised already by feeder.value
+    # (workers rescue theirs), so joining must not raise it a second time.
+    def stop(threads)
+      threads.each(&:kill).each do |thread|
+        thread.join
+      rescue StandardError
+        nil
+      end
+    end
 
     def named_thread(name, &block)
       Thread.new(&block).tap { |t| t.name = "intercom_sync bulk #{name}" }
     end
 
+    # Users travel wrapped in an array: a nil in the app's list is a user to report, while a nil
+    # from the closed, drained queue tells a worker to stop.
     def feed(work)
-      each_user { |user| work << user }
+      each_user { |user| work << [user] }
+    rescue ClosedQueueError
+      nil # the run is being stopped
     ensure
-      @concurrency.times { work << :done }
+      work.close
     end
 
     # ActiveRecord relations are walked in batches, never loaded whole.
@@ -77,8 +92,8 @@ module IntercomSync
     end
 
     def work_loop(work, done)
-      while (user = work.pop) != :done
-        done << sync_one(user)
+      while (item = work.pop)
+        done << sync_one(item.first)
       end
     ensure
       done << :finished

@@ -3,6 +3,10 @@
 require "stringio"
 require_relative "../../examples/sample_app"
 
+# The fork specs' children sync plain-Ruby users and exit! without touching the database they
+# inherit; sqlite3 would warn in each child that it closed those connections.
+SQLite3::ForkSafety.suppress_warnings!
+
 # The sample app (ActiveRecord on in-memory SQLite), configured against a fresh emulator.
 module SyncHelpers
   def self.included(base)

@@ -42,8 +42,8 @@ RSpec.describe "SyncWithIntercom.perform_all", sync: true, timing: true do
     bad = users[3]
     emulator.inject(:status, status: 400, code: "parameter_invalid", path: "/contacts/find_by_external_id/#{bad.id}")
     report = SyncWithIntercom.perform_all(users, concurrency: 3)
+    expect(report.errors.map { |o| [o.user.id, o.error.inspect] }).to match([[bad.id, a_string_including("ParameterInvalidError")]])
     expect(report.succeeded).to eq(11)
-    expect(report.errors.map { |o| [o.user, o.error.class] }).to eq([[bad, IntercomSync::ParameterInvalidError]])
   end
 
   it "walks an ActiveRecord relation in batches" do
@@ -67,6 +67,22 @@ RSpec.describe "SyncWithIntercom.perform_all", sync: true, timing: true do
   it "stops its threads when the caller's block raises" do
     expect { SyncWithIntercom.perform_all(users, concurrency: 4) { raise "stop" } }.to raise_error("stop")
     expect(Thread.list.select { |t| t.name.to_s.start_with?("intercom_sync bulk") && t.alive? }).to be_empty
+  end
+
+  it "raises an error of the users' enumeration once the started syncs are done, leaving no thread behind" do
+    source = Enumerator.new do |y|
+      users.first(5).each { |u| y << u }
+      raise IOError, "cursor lost"
+    end
+    expect { SyncWithIntercom.perform_all(source, concurrency: 2) }.to raise_error(IOError, "cursor lost")
+    expect(Thread.list.select { |t| t.name.to_s.start_with?("intercom_sync bulk") && t.alive? }).to be_empty
+    expect(emulator.contacts.size).to eq(5)
+  end
+
+  it "reports a nil among the users as that entry's failure" do
+    report = SyncWithIntercom.perform_all([users[0], nil, users[1]], concurrency: 2)
+    expect(report.succeeded).to eq(2)
+    expect(report.errors.map { |o| [o.user, o.error.class] }).to eq([[nil, IntercomSync::InvalidInputError]])
   end
 
   it "sends nothing when disabled" do
