@@ -142,6 +142,12 @@ RSpec.describe IntercomSync::Emulator, "protocol" do
       expect(raw_request(:get, "/data_attributes").first).to eq(200)
     end
 
+    it "matches the query string too" do
+      emulator.inject(:status, status: 500, path: "/contacts", query: /starting_after=/)
+      expect(client.get("/contacts?per_page=5").status).to eq(200)
+      expect { client.get("/contacts?per_page=5&starting_after=abc") }.to raise_error(IntercomSync::ServerError)
+    end
+
     it "with after: processes the request, then loses the answer" do
       emulator.inject(:reset, path: "/contacts", times: 1, after: true)
       expect { raw_request(:post, "/contacts", body: { role: "user", external_id: "1" }) }.to raise_error(Errno::ECONNRESET)

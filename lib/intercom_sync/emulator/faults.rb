@@ -3,8 +3,8 @@
 module IntercomSync
   class Emulator
     # Faults to inject into matching requests, for testing what a client does when Intercom or
-    # the network misbehaves. Each fault matches on method and path and fires `times` times
-    # (nil: every time).
+    # the network misbehaves. Each fault matches on method, path and (optionally) the query
+    # string, each a String or a Regexp, and fires `times` times (nil: every time).
     #
     #   :latency        delay the answer by `seconds`, then answer normally
     #   :stall          accept the request, send nothing for `seconds` (default 30), then close
@@ -25,10 +25,15 @@ module IntercomSync
     class Faults
       KINDS = %i[latency stall status reset close truncate malformed_json html empty_body oversize body].freeze
 
-      Fault = Struct.new(:kind, :method, :path, :times, :after, :options, :fired, keyword_init: true) do
+      Fault = Struct.new(:kind, :method, :path, :query, :times, :after, :options, :fired, keyword_init: true) do
         def matches?(request)
-          (method.nil? || method == request.method) &&
-            (path.nil? || (path.is_a?(Regexp) ? path.match?(request.path) : path == request.path))
+          (method.nil? || method == request.method) && like?(path, request.path) && like?(query, request.query.to_s)
+        end
+
+        private
+
+        def like?(pattern, text)
+          pattern.nil? || (pattern.is_a?(Regexp) ? pattern.match?(text) : pattern == text)
         end
       end
 
@@ -38,10 +43,10 @@ module IntercomSync
       end
 
       # probability: fire on this share of matching requests only (0.0-1.0), for soak runs.
-      def add(kind, method: nil, path: nil, times: nil, after: false, probability: nil, **options)
+      def add(kind, method: nil, path: nil, query: nil, times: nil, after: false, probability: nil, **options)
         raise ArgumentError, "unknown fault #{kind.inspect} (known: #{KINDS.join(', ')})" unless KINDS.include?(kind)
 
-        fault = Fault.new(kind: kind, method: method&.to_s&.upcase, path: path, times: times,
+        fault = Fault.new(kind: kind, method: method&.to_s&.upcase, path: path, query: query, times: times,
                           after: after, options: options.merge(probability: probability), fired: 0)
         @lock.synchronize { @faults << fault }
         fault
