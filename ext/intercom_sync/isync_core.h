@@ -124,6 +124,8 @@ int isync_utf8_valid(const char *s, size_t len);
 /* Parses exactly one JSON document (no trailing garbage). NULL on failure with e filled in. */
 isync_json *isync_json_parse(const char *data, size_t len, isync_error *e);
 void isync_json_free(isync_json *v);
+/* A deep copy; NULL when out of memory (or v is NULL). */
+isync_json *isync_json_clone(const isync_json *v);
 /* Object lookup; NULL when v is not an object or has no such key. */
 const isync_json *isync_json_get(const isync_json *v, const char *key);
 /* The string at key, or NULL when absent or not a string. */

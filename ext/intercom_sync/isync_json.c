@@ -90,6 +90,57 @@ static int str_copy(isync_json_str *dst, const unsigned char *s, size_t len)
     return 0;
 }
 
+/* Recursion is bounded: documents come from the parser, which refuses nesting past its limit. */
+isync_json *isync_json_clone(const isync_json *v)
+{
+    if (!v) return NULL;
+    isync_json *c = calloc(1, sizeof(*c));
+    if (!c) return NULL;
+    c->type = v->type;
+    switch (v->type) {
+    case ISYNC_JSON_STRING:
+    case ISYNC_JSON_BIGNUM:
+        if (str_copy(&c->u.str, (const unsigned char *)v->u.str.ptr, v->u.str.len)) goto fail;
+        break;
+    case ISYNC_JSON_INTEGER:
+        c->u.integer = v->u.integer;
+        break;
+    case ISYNC_JSON_DOUBLE:
+        c->u.dbl = v->u.dbl;
+        break;
+    case ISYNC_JSON_ARRAY:
+    case ISYNC_JSON_OBJECT: {
+        size_t n = v->u.list.len;
+        c->u.list.values = calloc(n ? n : 1, sizeof(isync_json *));
+        if (!c->u.list.values) goto fail;
+        if (v->type == ISYNC_JSON_OBJECT) {
+            c->u.list.keys = calloc(n ? n : 1, sizeof(isync_json_str));
+            if (!c->u.list.keys) goto fail;
+        }
+        c->u.list.cap = n ? n : 1;
+        for (size_t i = 0; i < n; i++) {
+            /* len counts the complete entries, so a failure frees exactly what was copied */
+            if (c->u.list.keys && str_copy(&c->u.list.keys[i], (const unsigned char *)v->u.list.keys[i].ptr,
+                                           v->u.list.keys[i].len)) {
+                goto fail;
+            }
+            if (!(c->u.list.values[i] = isync_json_clone(v->u.list.values[i]))) {
+                if (c->u.list.keys) free(c->u.list.keys[i].ptr);
+                goto fail;
+            }
+            c->u.list.len = i + 1;
+        }
+        break;
+    }
+    default:
+        break;
+    }
+    return c;
+fail:
+    isync_json_free(c);
+    return NULL;
+}
+
 /* Appends child (and, for objects, key, whose ownership moves in) to a container. */
 static int list_push(isync_json *parent, isync_json_str *key, isync_json *child)
 {

@@ -10,6 +10,7 @@
  *    "owned_teams": [{"id": "7", "intercom_company_id": str|null, "digest": str|null,
  *                     "company": {"name", "remote_created_at", "monthly_spend", "custom_attributes"}}],
  *    "known_attributes": {"contact": {"name": "type"}, "company": {...}} (optional cache),
+ *    "contact": {...}|null (optional: the user's contact from a bulk GET /contacts page),
  *    "options": {"unknown_attributes": "create"|"skip"|"raise", "lead_window": 86400,
  *                "max_pages": 50}}
  *
@@ -350,6 +351,10 @@ static int validate_snapshot(isync_sync *s, isync_error *e)
         if (v && v->type != ISYNC_JSON_STRING && v->type != ISYNC_JSON_NULL) {
             return isync_error_set(e, ISYNC_E_INPUT, "%s must be a string or null", keys[i]);
         }
+    }
+    const isync_json *contact = snap(s, "contact");
+    if (contact && contact->type != ISYNC_JSON_OBJECT && contact->type != ISYNC_JSON_NULL) {
+        return isync_error_set(e, ISYNC_E_INPUT, "contact must be an object or null");
     }
     const isync_json *custom = snap(s, "custom_attributes");
     if (custom && custom->type != ISYNC_JSON_OBJECT && custom->type != ISYNC_JSON_NULL) {
@@ -1070,6 +1075,27 @@ int isync_sync_next(isync_sync *s, isync_sync_request *req, isync_error *e)
     }
 }
 
+static int adopt_contact(isync_sync *s, isync_json *doc, isync_error *e);
+
+/* A bulk sync reads contacts a page at a time (GET /contacts) and hands each user the contact
+ * that page returned, so an unchanged user costs no request of its own. It stands in for the
+ * find step only when it is visibly this user's (same external_id, role user); otherwise the
+ * usual lookup runs. Returns 1 when adopted, 0 when not usable, -1 on error. */
+static int use_prefetched(isync_sync *s, isync_error *e)
+{
+    const isync_json *contact = snap(s, "contact");
+    if (!contact || contact->type == ISYNC_JSON_NULL) return 0;
+    const char *ext = isync_json_get_str(contact, "external_id");
+    const char *role = isync_json_get_str(contact, "role");
+    if (!ext || strcmp(ext, nonempty_str(snap(s, "external_id"))) != 0 || !role || strcmp(role, "user") != 0 ||
+        !nonempty_str(isync_json_get(contact, "id"))) {
+        return warn(s, e, "the prefetched contact is not this user's; looking the user up") ? -1 : 0;
+    }
+    isync_json *copy = isync_json_clone(contact);
+    if (!copy) return fail_nomem(e);
+    return adopt_contact(s, copy, e) ? -1 : 1;
+}
+
 /* Returns 1 (request in *req), 0 (planning done, nothing to send), 2 (a dry-run write was
  * recorded; its success handler runs without a response) or -1. */
 static int prepare(isync_sync *s, isync_sync_request *req, isync_error *e)
@@ -1103,6 +1129,8 @@ static int prepare(isync_sync *s, isync_sync_request *req, isync_error *e)
         REQ("POST", 1);
         return s->dry_run ? record_planned(s, "POST", 1, e) * 2 : 1;
     case OP_FIND: {
+        int used = use_prefetched(s, e);
+        if (used) return used < 0 ? -1 : 0;
         const char *stored = nonempty_str(snap(s, "intercom_id"));
         Q(1, stored ? OP_GET_CONTACT : OP_FIND_EXTERNAL, 0, 0, 0, stored, NULL);
         return 0;

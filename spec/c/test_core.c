@@ -77,6 +77,15 @@ static void test_json_parse(void)
     CHECK(isync_json_get(isync_json_get(doc, "a"), "x") == NULL); /* not an object */
     isync_json_free(doc);
 
+    /* a deep copy is equal and independent */
+    isync_json *orig = parse("{\"a\":[1,2.5,\"x\",{\"b\":null,\"c\":true}],\"big\":123456789012345678901,\"e\":{}}", &e);
+    isync_json *copy = isync_json_clone(orig);
+    CHECK(copy && copy != orig && isync_json_equal(orig, copy));
+    isync_json_free(orig);
+    CHECK(copy && strcmp(isync_json_get(copy, "big")->u.str.ptr, "123456789012345678901") == 0);
+    isync_json_free(copy);
+    CHECK(isync_json_clone(NULL) == NULL);
+
     /* regression (fuzz_json): duplicate keys compare member by member */
     isync_json *dup1 = parse("{\"m\":1,\"m\":2}", &e);
     isync_json *dup2 = parse("{\"m\":1,\"m\":2}", &e);

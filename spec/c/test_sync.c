@@ -158,11 +158,43 @@ void test_sync_engine(void)
     CHECK(strstr(trace.data, "POST /contacts\nGET /contacts/u5\nPUT /contacts/u5\n") != NULL);
     CHECK(strstr(result.data, "\"created\":false") != NULL);
 
+    /* a contact from a bulk page stands in for the lookup: an unchanged user sends nothing */
+    static const char *PREFETCHED =
+        "{\"external_id\":\"42\",\"intercom_id\":\"old\",\"email\":\"a@b.co\",\"now\":1000000,"
+        "\"custom_attributes\":{},\"known_attributes\":{\"contact\":{},\"company\":{}},"
+        "\"contact\":{\"id\":\"u7\",\"role\":\"user\",\"external_id\":\"42\",\"email\":\"a@b.co\","
+        "\"companies\":{\"data\":[{\"id\":\"cx\"}],\"has_more\":false}}}";
+    static const rule NOTHING[] = {
+        {"DELETE", "/contacts/u7/companies/cx", 200, "{\"id\":\"cx\"}", 0, 0}, {0, 0, 0, 0, 0, 0}};
+    isync_buf_clear(&trace);
+    isync_buf_clear(&result);
+    rc = drive(PREFETCHED, 0, NOTHING, &trace, &result, &e);
+    CHECK(rc == 0);
+    CHECK(strcmp(trace.data, "DELETE /contacts/u7/companies/cx\n") == 0); /* no GET: the page had it */
+    CHECK(strstr(result.data, "\"intercom_user_id\":\"u7\"") != NULL);  /* the stored id is replaced */
+    CHECK(strstr(result.data, "\"requests\":1") != NULL);
+
+    /* someone else's contact (or a lead) is not used: the usual lookup runs */
+    static const char *FOREIGN =
+        "{\"external_id\":\"42\",\"now\":1000000,\"custom_attributes\":{},"
+        "\"known_attributes\":{\"contact\":{},\"company\":{}},"
+        "\"contact\":{\"id\":\"l1\",\"role\":\"lead\",\"external_id\":\"42\"}}";
+    static const rule LOOKUP[] = {
+        {"GET", "/contacts/find_by_external_id/42", 200,
+         "{\"id\":\"u8\",\"role\":\"user\",\"external_id\":\"42\"}", 0, 0},
+        {0, 0, 0, 0, 0, 0}};
+    isync_buf_clear(&trace);
+    isync_buf_clear(&result);
+    rc = drive(FOREIGN, 0, LOOKUP, &trace, &result, &e);
+    CHECK(rc == 0 && strcmp(trace.data, "GET /contacts/find_by_external_id/42\n") == 0);
+    CHECK(strstr(result.data, "not this user's") != NULL);
+
     /* unusable snapshots are refused before any request */
     const char *bad[] = {"", "[]", "{\"now\":1}", "{\"external_id\":\"\",\"now\":1}",
                          "{\"external_id\":\"1\"}", "{\"external_id\":\"1\",\"now\":1,\"teams\":{}}",
                          "{\"external_id\":\"1\",\"now\":1,\"teams\":[{}]}",
                          "{\"external_id\":\"1\",\"now\":1,\"email\":5}",
+                         "{\"external_id\":\"1\",\"now\":1,\"contact\":[]}",
                          "{\"external_id\":\"1\",\"now\":1,\"options\":{\"unknown_attributes\":\"maybe\"}}"};
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
         isync_error_clear(&e);
