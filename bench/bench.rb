@@ -4,7 +4,7 @@
 # emulator with a simulated network round trip. Every run is a process of its own (its CPU time
 # and peak RSS are its own); the emulator runs in another.
 #
-#   RTT=50 USERS=40 BULK_USERS=320 THROTTLED_USERS=1200 CPU_USERS=300 MEMORY_USERS=1000 rake bench
+#   RTT=50 USERS=40 BULK_USERS=320 THROTTLED_USERS=1200 CPU_USERS=300 MEMORY_USERS=1000 RESYNC_USERS=3000 rake bench
 require "json"
 require "open3"
 require "rbconfig"
@@ -16,6 +16,7 @@ BULK_USERS = Integer(ENV.fetch("BULK_USERS", "320"))
 THROTTLED_USERS = Integer(ENV.fetch("THROTTLED_USERS", "1200"))
 CPU_USERS = Integer(ENV.fetch("CPU_USERS", "300"))
 MEMORY_USERS = Integer(ENV.fetch("MEMORY_USERS", "1000"))
+RESYNC_USERS = Integer(ENV.fetch("RESYNC_USERS", "3000"))
 TOKEN = "bench-token"
 
 # Starts an emulator process; returns [pid, base_url, stop].
@@ -50,8 +51,10 @@ def run(variant, workload, url, users)
 end
 
 def label(variant)
-  { "official" => "intercom gem 4.x, sequential", "sync" => "intercom_sync, sequential" }
-    .fetch(variant) { "intercom_sync perform_all(#{variant[/\d+/]})" }
+  { "official" => "intercom gem 4.x, sequential", "sync" => "intercom_sync, sequential" }.fetch(variant) do
+    mode = { "list" => ", pages", "lookup" => ", lookups" }[variant.split(":")[2]]
+    "intercom_sync perform_all(#{variant[/\d+/]}#{mode})"
+  end
 end
 
 def row(r, baseline)
@@ -104,3 +107,17 @@ puts format("  %d users in %.1f s: %.1f users/s, %.1f requests/s = %.1f%% of the
             r["users"], r["elapsed"], r["users"] / r["elapsed"], rate, 100 * rate / ceiling, ceiling, r["rate_limited"],
             r["errors"].empty? ? "none" : r["errors"])
 stop.call
+
+# A nightly re-sync of a whole workspace of unchanged users, throttled like Intercom: one lookup
+# per user against one page of 150 contacts per request (perform_all's prefetch). Each run has
+# a workspace of its own holding exactly its users, as a real full sync does.
+puts "\n5. Nightly re-sync of #{RESYNC_USERS} unchanged users, the workspace holding exactly them, throttled " \
+     "(1666 per 10 s),\n   #{RTT_MS.round} ms round trip\n#{header}"
+%w[bulk:16:lookup bulk:16:list].each do |variant|
+  url, stop = start_emulator(rtt_ms: RTT_MS, rate_limit: 1666)
+  r = run(variant, "unchanged", url, RESYNC_USERS)
+  puts format("  %-34s %8.1f %9.3f %9.2f %9.1f MB   %d 429s, %.1f requests/s%s", label(variant), r["users"] / r["elapsed"],
+              r["requests"].to_f / r["users"], r["cpu"] * 1000 / r["users"], r["rss_peak_kb"] / 1024.0,
+              r["rate_limited"], r["requests"] / r["elapsed"], r["errors"].empty? ? "" : ", errors: #{r['errors']}")
+  stop.call
+end

@@ -2,7 +2,7 @@
 
 # One benchmark run in a process of its own, so its CPU time and peak RSS are its own:
 #   ruby bench/run_variant.rb VARIANT WORKLOAD BASE_URL TOKEN USERS FIRST_ID
-# VARIANT: official | sync | bulk:N ; WORKLOAD: new | unchanged | changed | memory
+# VARIANT: official | sync | bulk:N[:list|:lookup] (perform_all's prefetch: true, false, else :auto) ; WORKLOAD: new | unchanged | changed | memory
 # Prints one JSON line.
 require "json"
 require "logger"
@@ -51,10 +51,12 @@ sync_all = case variant
                  errors[e.class.name] += 1
                end
              end
-           when /\Abulk:(\d+)\z/
+           when /\Abulk:(\d+)(?::(list|lookup))?\z/
              concurrency = Integer(Regexp.last_match(1))
+             prefetch = { "list" => true, "lookup" => false, nil => :auto }.fetch(Regexp.last_match(2))
              lambda do |users|
-               report = SyncWithIntercom.perform_all(users, concurrency: concurrency, collect: false) do |outcome|
+               report = SyncWithIntercom.perform_all(users, concurrency: concurrency, collect: false,
+                                                            prefetch: prefetch) do |outcome|
                  errors[outcome.error.class.name] += 1 unless outcome.ok?
                end
                report

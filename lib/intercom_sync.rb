@@ -22,6 +22,8 @@ require_relative "intercom_sync/result"
 require_relative "intercom_sync/attribute_cache"
 require_relative "intercom_sync/local_updates"
 require_relative "intercom_sync/sync"
+require_relative "intercom_sync/id_set"
+require_relative "intercom_sync/contact_pages"
 require_relative "intercom_sync/bulk"
 require_relative "intercom_sync/railtie" if defined?(Rails::Railtie)
 

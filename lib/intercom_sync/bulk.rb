@@ -4,6 +4,12 @@ module IntercomSync
   # Syncs many users at once: `concurrency` worker threads, each with its own client (the GVL
   # is released while they wait on the network), all inside the process's shared rate-limit
   # budget. One user's failure never stops the others.
+  #
+  # With prefetch, a feeder thread first reads the workspace's contacts 150 to a request
+  # (ContactPages) and hands each user whose contact it found that contact, so an unchanged
+  # user costs no request of its own; the users it did not find are then synced the usual way.
+  # prefetch: :auto (the default) decides from the first page's total_count: it reads the
+  # pages when they are at most half as many as the users to sync.
   class Bulk
     # One user's outcome: a Result, or the error that stopped its sync.
     Outcome = Struct.new(:user, :result, :error) do
@@ -13,18 +19,23 @@ module IntercomSync
     end
 
     # What perform_all returns: the outcomes (unless collect: false) and the counts.
+    # requests counts every request: the syncs' and the contact pages'.
     Report = Struct.new(:outcomes, :succeeded, :failed, :requests, :elapsed) do
       def errors
         outcomes.reject(&:ok?)
       end
     end
 
-    def initialize(users, concurrency:, collect: true, config: IntercomSync.configuration)
+    PREFETCH = [true, false, :auto].freeze
+
+    def initialize(users, concurrency:, collect: true, prefetch: :auto, config: IntercomSync.configuration)
       raise ArgumentError, "concurrency must be between 1 and 256" unless concurrency.is_a?(Integer) && concurrency.between?(1, 256)
+      raise ArgumentError, "prefetch must be true, false or :auto" unless PREFETCH.include?(prefetch)
 
       @users = users
       @concurrency = concurrency
       @collect = collect
+      @prefetch = prefetch
       @config = config
     end
 
@@ -46,7 +57,7 @@ module IntercomSync
         record(report, outcome)
         yield outcome if block_given?
       end
-      feeder.value # re-raises an error of the users' enumeration
+      report.requests += feeder.value # re-raises an error of the users' enumeration
       report.elapsed = Process.clock_gettime(Process::CLOCK_MONOTONIC) - started
       report
     ensure
@@ -72,14 +83,70 @@ module IntercomSync
       Thread.new(&block).tap { |t| t.name = "intercom_sync bulk #{name}" }
     end
 
-    # Users travel wrapped in an array: a nil in the app's list is a user to report, while a nil
-    # from the closed, drained queue tells a worker to stop.
+    # Users travel wrapped in an array ([user] or [user, contact]): a nil in the app's list is a
+    # user to report, while a nil from the closed, drained queue tells a worker to stop.
+    # Returns the number of requests the feeder made.
     def feed(work)
-      each_user { |user| work << [user] }
+      pages = nil
+      synced = prefetch(work) { |reader| pages = reader }
+      each_user { |user| work << [user] unless synced&.include?(external_id_of(user)) }
+      pages ? pages.requests : 0
     rescue ClosedQueueError
-      nil # the run is being stopped
+      0 # the run is being stopped
     ensure
       work.close
+    end
+
+    # Queues the users found in the contact pages with their contacts; returns the set of their
+    # ids, or nil when the pages were not read. A failure part way is logged and the users not
+    # reached yet are looked up one by one: the pages are an optimisation, never a requirement.
+    def prefetch(work)
+      return nil if @prefetch == false || !(find_users = users_by_ids)
+
+      reader = ContactPages.new(IntercomSync.thread_client(@config))
+      yield reader
+      return nil if @prefetch == :auto && !reader.worth_reading_for?(user_count)
+
+      synced = IdSet.new
+      reader.each_page do |contacts|
+        find_users.call(contacts.keys).each do |user|
+          key = external_id_of(user)
+          work << [user, contacts[key]] if contacts.key?(key) && synced.add?(key)
+        end
+      end
+      synced
+    rescue IntercomSync::Error => e
+      @config.logger.warn(@config.redact("[intercom_sync] bulk: reading contacts in pages failed " \
+                                         "(#{e.class}: #{e.message}); looking the remaining users up one by one"))
+      synced
+    end
+
+    # How to load the users with given external ids: from an index of an Array, or with a query
+    # on an ActiveRecord relation whose id attribute is a column (and which has no limit or
+    # offset, which the query would not keep). nil when neither applies.
+    def users_by_ids
+      if @users.is_a?(Array)
+        index = @users.each_with_object({}) { |user, h| h[external_id_of(user)] = user unless user.nil? }
+        ->(ids) { ids.filter_map { |id| index[id] } }
+      elsif relation_with_column_ids?
+        column = @config.user_attributes[:id]
+        ->(ids) { @users.where(column => ids).to_a }
+      end
+    end
+
+    def relation_with_column_ids?
+      @users.respond_to?(:klass) && @users.respond_to?(:where) && @users.respond_to?(:limit_value) &&
+        @users.limit_value.nil? && @users.offset_value.nil? &&
+        @users.klass.column_names.include?(@config.user_attributes[:id].to_s)
+    end
+
+    def user_count
+      count = @users.is_a?(Array) ? @users.size : @users.count
+      count.is_a?(Integer) ? count : 0
+    end
+
+    def external_id_of(user)
+      Snapshot.read(user, @config.user_attributes[:id]).to_s
     end
 
     # ActiveRecord relations are walked in batches, never loaded whole.
@@ -93,14 +160,14 @@ module IntercomSync
 
     def work_loop(work, done)
       while (item = work.pop)
-        done << sync_one(item.first)
+        done << sync_one(*item)
       end
     ensure
       done << :finished
     end
 
-    def sync_one(user)
-      result = with_database { Sync.run(user, config: @config) }
+    def sync_one(user, contact = nil)
+      result = with_database { Sync.run(user, config: @config, contact: contact) }
       Outcome.new(user, result, nil)
     rescue StandardError => e # recorded for this user; the others go on
       Outcome.new(user, nil, e)

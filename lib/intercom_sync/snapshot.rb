@@ -20,8 +20,9 @@ module IntercomSync
     module_function
 
     # known_attributes: the process's cache of Intercom's attribute definitions, or nil.
+    # contact: the user's contact as a bulk page of GET /contacts returned it, or nil.
     # warnings collects what the rules above changed.
-    def build(user, config, known_attributes: nil, now: Time.now, warnings: [])
+    def build(user, config, known_attributes: nil, contact: nil, now: Time.now, warnings: [])
       a = config.user_attributes
       {
         "external_id" => identity(read(user, a[:id])),
@@ -37,6 +38,7 @@ module IntercomSync
         "teams" => Array(read(user, a[:teams])).map { |team| member_team(team, config) },
         "owned_teams" => Array(read(user, a[:owned_teams])).map { |team| owned_team(team, config, warnings) },
         "known_attributes" => known_attributes,
+        "contact" => contact,
         "options" => { "unknown_attributes" => config.unknown_attributes.to_s,
                        "lead_window" => config.lead_window.to_i }
       }.compact

@@ -18,6 +18,21 @@ namespace :intercom_sync do
     result.planned.each { |call| puts "  #{call['method']} #{call['path']} #{call['body']&.to_json}" }
   end
 
+  desc "Sync every user in this process, reading contacts 150 per request: rake intercom_sync:sync_all[CONCURRENCY]"
+  task :sync_all, [:concurrency] => :environment do |_, args|
+    done = 0
+    report = SyncWithIntercom.perform_all(user_class.call.all, concurrency: Integer(args[:concurrency] || 8),
+                                                               collect: false) do |outcome|
+      done += 1
+      warn "intercom_sync: user #{outcome.user&.id}: #{outcome.error.class}: #{outcome.error.message}" unless outcome.ok?
+      puts "#{done} users done" if (done % 1000).zero?
+    end
+    abort "intercom_sync is disabled or has no access token" unless report
+    puts format("synced %<ok>d users, %<failed>d failed, %<requests>d requests in %<elapsed>.1f s",
+                ok: report.succeeded, failed: report.failed, requests: report.requests, elapsed: report.elapsed)
+    abort "intercom_sync: #{report.failed} users failed to sync" if report.failed.positive? # a cron sees it
+  end
+
   desc "Enqueue SyncWithIntercomJob for every user (queue crm_sync)"
   task enqueue_all: :environment do
     require "intercom_sync/job"

@@ -5,21 +5,6 @@
 RSpec.describe "threads and fork", sync: true do
   before { define_user_attributes }
 
-  # Plain users: worker threads and forked children need no database connection.
-  def poro_users(count, prefix)
-    Array.new(count) do |i|
-      Struct.new(:id, :email, :name, :phone_number, :timezone, :created_at, :last_request_at, :metadata,
-                 keyword_init: true) do
-        def from_oauth? = false
-        def teams = []
-        def owned_teams = []
-        def as_json(*) = { "seats" => id.to_s.sum % 9 }
-        def update!(changes) = changes.each { |k, v| self[k] = v }
-      end.new(id: "#{prefix}-#{i}", email: "#{prefix}-#{i}@example.com", name: "User #{prefix} #{i}",
-              created_at: Time.at(1_600_000_000), metadata: {})
-    end
-  end
-
   it "16 threads syncing different users for several rounds: every result is its own user's" do
     users = poro_users(48, "t")
     mismatches = Queue.new

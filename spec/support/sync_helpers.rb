@@ -60,6 +60,23 @@ module SyncHelpers
     user.reload
   end
 
+  # A plain-Ruby user: worker threads and forked children need no database connection.
+  PoroUser = Struct.new(:id, :email, :name, :phone_number, :timezone, :created_at, :last_request_at, :metadata,
+                        keyword_init: true) do
+    def from_oauth? = false
+    def teams = []
+    def owned_teams = []
+    def as_json(*) = { "seats" => id.to_s.sum % 9 }
+    def update!(changes) = changes.each { |k, v| self[k] = v }
+  end
+
+  def poro_users(count, prefix)
+    Array.new(count) do |i|
+      PoroUser.new(id: "#{prefix}-#{i}", email: "#{prefix}-#{i}@example.com", name: "User #{prefix} #{i}",
+                   created_at: Time.at(1_600_000_000), metadata: {})
+    end
+  end
+
   def define_user_attributes
     { "plan" => "string", "seats" => "integer", "deleted" => "boolean", "oauth_provider" => "string" }
       .each { |name, type| emulator.define_attribute(:contact, name, type) }

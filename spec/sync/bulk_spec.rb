@@ -53,6 +53,17 @@ RSpec.describe "SyncWithIntercom.perform_all", sync: true, timing: true do
     expect(report.outcomes).to be_empty
   end
 
+  it "reads contact pages for a relation, querying only the users in its scope" do
+    SyncWithIntercom.perform_all(users, concurrency: 2, prefetch: false)
+    emulator.clear_requests!
+    User.where("id <= 6").each { |u| u.update!(name: "Changed outside the scope") }
+    User.where("id > 6").first.update!(name: "Changed in scope")
+    report = SyncWithIntercom.perform_all(User.where("id > 6"), concurrency: 2, prefetch: true)
+    expect(report.succeeded).to eq(6)
+    expect(emulator.requests.map { |r| "#{r.method} #{r.path}" }.tally)
+      .to eq("GET /contacts" => 1, "PUT /contacts/#{User.where('id > 6').first.metadata['intercom_user_id']}" => 1)
+  end
+
   context "with a tight rate limit", timing: true do
     emulator_options rate_limit: 20, rate_limit_window: 1
 

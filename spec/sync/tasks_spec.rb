@@ -1,6 +1,7 @@
 # frozen_string_literal: true
 
 require "rake"
+require "tmpdir"
 
 RSpec.describe "rake intercom_sync:*", sync: true do
   let(:rake) do
@@ -34,6 +35,24 @@ RSpec.describe "rake intercom_sync:*", sync: true do
     out = run_task("intercom_sync:plan", user.id.to_s)
     expect(out).to include("POST /contacts {")
     expect(emulator.contacts).to be_empty
+  end
+
+  it "syncs every user in the process, reading contacts in pages, and fails the task when a user fails", timing: true do
+    Dir.mktmpdir("intercom-sync-tasks") do |dir|
+      SampleApp.connect(File.join(dir, "tasks.sqlite3")) # worker threads share the database file
+      users = Array.new(3) { |i| create_user(email: "t#{i}@example.com") }
+      expect(run_task("intercom_sync:sync_all", "2")).to include("synced 3 users, 0 failed")
+      expect(emulator.contacts.map { |c| c["external_id"] }).to match_array(users.map { |u| u.id.to_s })
+      emulator.clear_requests!
+      rake["intercom_sync:sync_all"].reenable
+      expect(run_task("intercom_sync:sync_all", "2")).to include("synced 3 users, 0 failed, 1 requests")
+      expect(calls).to eq(["GET /contacts"])
+
+      emulator.inject(:status, status: 403, code: "forbidden", path: "/contacts/find_by_external_id/#{create_user.id}")
+      rake["intercom_sync:sync_all"].reenable
+      expect { run_task("intercom_sync:sync_all", "2") }.to raise_error(SystemExit)
+        .and output(/ForbiddenError/).to_stderr
+    end
   end
 
   it "enqueues a job per user on crm_sync" do

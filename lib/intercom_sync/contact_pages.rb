@@ -1,0 +1,88 @@
+# frozen_string_literal: true
+
+require "uri"
+
+module IntercomSync
+  # Reads the workspace's contacts 150 at a time (GET /contacts, cursor pagination) for bulk
+  # syncs: one request stands in for up to 150 per-user lookups (the batch variant of the
+  # minimal-call plan). Search is not used for this: it is eventually consistent.
+  class ContactPages
+    PER_PAGE = 150
+    # Contacts created while we page make the list longer than its first total_count said.
+    SLACK_PAGES = 20
+
+    attr_reader :requests
+
+    def initialize(client)
+      @client = client
+      @requests = 0
+    end
+
+    # Contacts in the workspace according to the first page; nil when Intercom did not say.
+    def total_count
+      count = first_page["total_count"]
+      count.is_a?(Integer) && count >= 0 ? count : nil
+    end
+
+    def total_pages
+      total_count && (total_count + PER_PAGE - 1) / PER_PAGE
+    end
+
+    # Whether reading every page costs fewer requests than looking users up one by one: at
+    # most one page per two users to sync (when every page is listed, each user found saves
+    # a lookup, and even a workspace of which only half are ours pays off).
+    def worth_reading_for?(user_count)
+      pages = total_pages
+      !pages.nil? && pages.positive? && pages * 2 <= user_count
+    end
+
+    # Yields each page's users as { external_id => contact } (leads and contacts without an
+    # external_id left out). Raises ParseError for a list that is not one, or never ends.
+    def each_page
+      page = first_page
+      limit = (total_pages || 0) + SLACK_PAGES
+      pages = 1
+      loop do
+        yield users_of(page)
+        cursor = next_cursor(page)
+        break unless cursor && !page["data"].empty?
+        raise ParseError, "GET /contacts did not end after #{pages} pages (#{total_count.inspect} contacts)" if pages >= limit
+
+        page = fetch(cursor)
+        pages += 1
+      end
+    end
+
+    private
+
+    def first_page
+      @first_page ||= fetch(nil)
+    end
+
+    def fetch(cursor)
+      path = +"/contacts?per_page=#{PER_PAGE}"
+      path << "&starting_after=#{URI.encode_www_form_component(cursor)}" if cursor
+      @requests += 1
+      body = @client.get(path).body
+      raise ParseError, "GET /contacts answered something other than a contact list" unless body.is_a?(Hash) && body["data"].is_a?(Array)
+
+      body
+    end
+
+    def next_cursor(page)
+      pages = page["pages"]
+      following = pages["next"] if pages.is_a?(Hash)
+      cursor = following["starting_after"] if following.is_a?(Hash)
+      cursor.is_a?(String) && !cursor.empty? ? cursor : nil
+    end
+
+    def users_of(page)
+      page["data"].each_with_object({}) do |contact, users|
+        next unless contact.is_a?(Hash) && contact["role"] == "user" && contact["id"].is_a?(String)
+
+        external_id = contact["external_id"]
+        users[external_id] = contact if external_id.is_a?(String) && !external_id.empty?
+      end
+    end
+  end
+end

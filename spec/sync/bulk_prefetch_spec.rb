@@ -1,0 +1,130 @@
+# frozen_string_literal: true
+
+# perform_all reading the workspace's contacts a page (150) at a time instead of looking each
+# user up: an unchanged user then costs no request of its own.
+RSpec.describe "SyncWithIntercom.perform_all with contact pages", sync: true do
+  before { define_user_attributes }
+
+  let(:users) { poro_users(6, "p") }
+
+  def lookups
+    calls.count { |c| c.start_with?("GET /contacts/") }
+  end
+
+  def list_pages
+    calls.count { |c| c == "GET /contacts" }
+  end
+
+  # Syncs the users once the usual way, so Intercom has them, then forgets the requests.
+  def synced_before(list)
+    report = SyncWithIntercom.perform_all(list, concurrency: 2, prefetch: false)
+    expect(report.failed).to eq(0)
+    emulator.clear_requests!
+  end
+
+  it "syncs unchanged users with one request for the whole page" do
+    synced_before(users)
+    report = SyncWithIntercom.perform_all(users, concurrency: 3, prefetch: true)
+    expect(report.succeeded).to eq(6)
+    expect(calls).to eq(["GET /contacts"])
+    expect(emulator.requests.first.query).to include("per_page=150")
+    expect(report.requests).to eq(1)
+    expect(report.outcomes.map { |o| o.result.requests }).to all(eq(0))
+  end
+
+  it "writes only what changed, and creates the users Intercom does not have, without duplicates" do
+    synced_before(users.first(4))
+    users[0].name = "Renamed"
+    report = SyncWithIntercom.perform_all(users, concurrency: 3, prefetch: true)
+    expect(report.succeeded).to eq(6)
+    expect(report.outcomes.find { |o| o.user.equal?(users[0]) }.result.fields_pushed).to eq(["name"])
+    expect(calls.count { |c| c.start_with?("PUT /contacts/") }).to eq(1)
+    expect(calls.count { |c| c == "POST /contacts" }).to eq(2)
+    expect(lookups).to eq(2) # only the two new users were looked up
+    expect(emulator.contacts.map { |c| c["external_id"] }.tally.values).to all(eq(1))
+    expect(emulator.contact_by_external_id("p-0")["name"]).to eq("Renamed")
+    expect(users.map { |u| u.metadata["intercom_user_id"] }).to eq(users.map { |u| emulator.contact_by_external_id(u.id)["id"] })
+  end
+
+  it "replaces a stored id that no longer names the user's contact with the listed one" do
+    synced_before(users)
+    users[1].metadata["intercom_user_id"] = "0000stale"
+    SyncWithIntercom.perform_all(users, concurrency: 2, prefetch: true)
+    expect(users[1].metadata["intercom_user_id"]).to eq(emulator.contact_by_external_id("p-1")["id"])
+    expect(lookups).to eq(0)
+  end
+
+  it "leaves leads and other people's contacts on the page alone" do
+    synced_before(users.first(2))
+    lead = emulator.seed_contact(role: "lead", email: "p-2@example.com", external_id: "p-2")
+    report = SyncWithIntercom.perform_all(users.first(3), concurrency: 2, prefetch: true)
+    expect(report.succeeded).to eq(3)
+    expect(emulator.contact(lead["id"])["role"]).to eq("lead")
+    expect(users[2].metadata["intercom_user_id"]).not_to eq(lead["id"])
+    expect(emulator.contact_by_external_id("p-2")["id"]).to eq(users[2].metadata["intercom_user_id"])
+  end
+
+  it "follows the cursor across pages" do
+    synced_before(users.first(3))
+    150.times { |i| emulator.seed_contact(role: "lead", email: "lead#{i}@example.com") }
+    synced_before(users.last(3))
+    report = SyncWithIntercom.perform_all(users, concurrency: 2, prefetch: true)
+    expect(report.succeeded).to eq(6)
+    expect(list_pages).to eq(2)
+    expect(emulator.requests.last.query).to include("starting_after=")
+    expect(lookups).to eq(0)
+  end
+
+  it "looks the remaining users up one by one when a page fails part way, and says so" do
+    IntercomSync.configuration.max_retries = 1
+    synced_before(users.first(3))
+    150.times { |i| emulator.seed_contact(role: "lead", email: "lead#{i}@example.com") }
+    synced_before(users.last(3))
+    emulator.inject(:status, status: 503, method: :get, path: "/contacts", query: /starting_after=/)
+    report = SyncWithIntercom.perform_all(users, concurrency: 2, prefetch: true)
+    expect(report.succeeded).to eq(6)
+    expect(lookups).to eq(3) # the second page's users
+    expect(emulator.contacts.count { |c| c["role"] == "user" }).to eq(6)
+    expect(log.string).to match(/reading contacts in pages failed .*ServiceUnavailableError.*one by one/)
+  end
+
+  it "stops at a list that never ends" do
+    synced_before(users)
+    emulator.inject(:body, method: :get, path: "/contacts",
+                           body: { "type" => "list", "total_count" => 1, "data" => [{ "id" => "x", "role" => "lead" }],
+                                   "pages" => { "next" => { "starting_after" => "again" } } })
+    report = SyncWithIntercom.perform_all(users, concurrency: 2, prefetch: true)
+    expect(report.succeeded).to eq(6)
+    expect(list_pages).to eq(1 + IntercomSync::ContactPages::SLACK_PAGES)
+    expect(lookups).to eq(6)
+    expect(log.string).to include("did not end after 21 pages")
+  end
+
+  describe "prefetch: :auto" do
+    it "reads the pages when they are few next to the users" do
+      synced_before(users)
+      SyncWithIntercom.perform_all(users, concurrency: 2)
+      expect(calls).to eq(["GET /contacts"])
+    end
+
+    it "looks users up one by one when the workspace is much bigger than the list" do
+      synced_before(users.first(2))
+      300.times { |i| emulator.seed_contact(role: "lead", email: "lead#{i}@example.com") }
+      report = SyncWithIntercom.perform_all(users.first(2), concurrency: 2)
+      expect(list_pages).to eq(1) # the first page, to count the workspace
+      expect(lookups).to eq(2)
+      expect(report.requests).to eq(3)
+    end
+
+    it "looks users up when they cannot be found by id (an Enumerator)" do
+      synced_before(users)
+      SyncWithIntercom.perform_all(users.each, concurrency: 2)
+      expect(list_pages).to eq(0)
+      expect(lookups).to eq(6)
+    end
+  end
+
+  it "refuses an unknown prefetch value" do
+    expect { SyncWithIntercom.perform_all(users, prefetch: :sometimes) }.to raise_error(ArgumentError, /prefetch/)
+  end
+end
