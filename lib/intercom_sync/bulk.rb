@@ -87,10 +87,9 @@ module IntercomSync
     # user to report, while a nil from the closed, drained queue tells a worker to stop.
     # Returns the number of requests the feeder made.
     def feed(work)
-      pages = nil
-      synced = prefetch(work) { |reader| pages = reader }
+      synced = prefetch(work)
       each_user { |user| work << [user] unless synced&.include?(external_id_of(user)) }
-      pages ? pages.requests : 0
+      @pages ? @pages.requests : 0
     rescue ClosedQueueError
       0 # the run is being stopped
     ensure
@@ -102,13 +101,14 @@ module IntercomSync
     # reached yet are looked up one by one: the pages are an optimisation, never a requirement.
     def prefetch(work)
       return nil if @prefetch == false || !(find_users = users_by_ids)
+      # one page is the least a read costs: it can only pay off for two users or more
+      return nil if @prefetch == :auto && (count = user_count) < 2
 
-      reader = ContactPages.new(IntercomSync.thread_client(@config))
-      yield reader
-      return nil if @prefetch == :auto && !reader.worth_reading_for?(user_count)
+      @pages = ContactPages.new(IntercomSync.thread_client(@config))
+      return nil if @prefetch == :auto && !@pages.worth_reading_for?(count)
 
       synced = IdSet.new
-      reader.each_page do |contacts|
+      @pages.each_page do |contacts|
         find_users.call(contacts.keys).each do |user|
           key = external_id_of(user)
           work << [user, contacts[key]] if contacts.key?(key) && synced.add?(key)

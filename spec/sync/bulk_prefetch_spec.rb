@@ -116,6 +116,12 @@ RSpec.describe "SyncWithIntercom.perform_all with contact pages", sync: true do
       expect(report.requests).to eq(3)
     end
 
+    it "does not read a page for a single user" do
+      synced_before(users)
+      SyncWithIntercom.perform_all(users.first(1), concurrency: 2)
+      expect(calls).to eq(["GET /contacts/#{users[0].metadata['intercom_user_id']}"])
+    end
+
     it "looks users up when they cannot be found by id (an Enumerator)" do
       synced_before(users)
       SyncWithIntercom.perform_all(users.each, concurrency: 2)
