@@ -11,6 +11,7 @@
  *                     "company": {"name", "remote_created_at", "monthly_spend", "custom_attributes"}}],
  *    "known_attributes": {"contact": {"name": "type"}, "company": {...}} (optional cache),
  *    "contact": {...}|null (optional: the user's contact from a bulk GET /contacts page),
+ *    "known_absent": bool (optional: a full read of the contacts just now did not have the user),
  *    "options": {"unknown_attributes": "create"|"skip"|"raise", "lead_window": 86400,
  *                "max_pages": 50}}
  *
@@ -1132,6 +1133,14 @@ static int prepare(isync_sync *s, isync_sync_request *req, isync_error *e)
         int used = use_prefetched(s, e);
         if (used) return used < 0 ? -1 : 0;
         const char *stored = nonempty_str(snap(s, "intercom_id"));
+        const isync_json *absent = snap(s, "known_absent");
+        if (!stored && absent && absent->type == ISYNC_JSON_TRUE) {
+            /* A full read of the contacts just now did not have this user: create right away
+             * (attempt 1 marks the create as unchecked); should it exist after all, the 409
+             * names it and it is adopted as after any duplicate create. */
+            Q(1, OP_CREATE_CONTACT, 0, 0, 1, NULL, NULL);
+            return 0;
+        }
         Q(1, stored ? OP_GET_CONTACT : OP_FIND_EXTERNAL, 0, 0, 0, stored, NULL);
         return 0;
     }
@@ -1534,6 +1543,12 @@ int isync_sync_feed(isync_sync *s, isync_json *doc, const isync_error *outcome, 
             if (!rc && outcome->archived) rc = queue(s, 1, OP_UNARCHIVE, 0, 0, 0, outcome->resource_id, NULL);
             op_clear(o);
             return rc ? fail_nomem(e) : 0;
+        }
+        if (is_status(outcome, 409) && o->attempt == 1) {
+            /* an unchecked create whose conflict names no contact: look the user up after all */
+            rc = queue(s, 1, OP_FIND_EXTERNAL, 0, 0, 0, NULL, NULL) ? fail_nomem(e) : 0;
+            op_clear(o);
+            return rc;
         }
         break;
     case OP_ATTACH:

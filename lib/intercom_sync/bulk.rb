@@ -83,12 +83,18 @@ module IntercomSync
       Thread.new(&block).tap { |t| t.name = "intercom_sync bulk #{name}" }
     end
 
-    # Users travel wrapped in an array ([user] or [user, contact]): a nil in the app's list is a
-    # user to report, while a nil from the closed, drained queue tells a worker to stop.
+    # Users travel wrapped in an array ([user], [user, contact] or [user, nil, known_absent]): a
+    # nil in the app's list is a user to report, while a nil from the closed, drained queue
+    # tells a worker to stop.
     # Returns the number of requests the feeder made.
     def feed(work)
       synced = prefetch(work)
-      each_user { |user| work << [user] unless synced&.include?(external_id_of(user)) }
+      each_user do |user|
+        next if synced&.include?(external_id_of(user))
+
+        # after a complete read, a user no page had is created without a lookup first
+        work << (@listed_all ? [user, nil, true] : [user])
+      end
       @pages ? @pages.requests : 0
     rescue ClosedQueueError
       0 # the run is being stopped
@@ -114,6 +120,7 @@ module IntercomSync
           work << [user, contacts[key]] if contacts.key?(key) && synced.add?(key)
         end
       end
+      @listed_all = true
       synced
     rescue IntercomSync::Error => e
       @config.logger.warn(@config.redact("[intercom_sync] bulk: reading contacts in pages failed " \
@@ -166,8 +173,8 @@ module IntercomSync
       done << :finished
     end
 
-    def sync_one(user, contact = nil)
-      result = with_database { Sync.run(user, config: @config, contact: contact) }
+    def sync_one(user, contact = nil, known_absent = false)
+      result = with_database { Sync.run(user, config: @config, contact: contact, known_absent: known_absent) }
       Outcome.new(user, result, nil)
     rescue StandardError => e # recorded for this user; the others go on
       Outcome.new(user, nil, e)

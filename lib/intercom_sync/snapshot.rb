@@ -20,9 +20,10 @@ module IntercomSync
     module_function
 
     # known_attributes: the process's cache of Intercom's attribute definitions, or nil.
-    # contact: the user's contact as a bulk page of GET /contacts returned it, or nil.
+    # contact: the user's contact as a bulk page of GET /contacts returned it, or nil;
+    # known_absent: a full read of the contacts just now did not have the user.
     # warnings collects what the rules above changed.
-    def build(user, config, known_attributes: nil, contact: nil, now: Time.now, warnings: [])
+    def build(user, config, known_attributes: nil, contact: nil, known_absent: false, now: Time.now, warnings: [])
       a = config.user_attributes
       {
         "external_id" => identity(read(user, a[:id])),
@@ -39,6 +40,7 @@ module IntercomSync
         "owned_teams" => Array(read(user, a[:owned_teams])).map { |team| owned_team(team, config, warnings) },
         "known_attributes" => known_attributes,
         "contact" => contact,
+        "known_absent" => known_absent || nil,
         "options" => { "unknown_attributes" => config.unknown_attributes.to_s,
                        "lead_window" => config.lead_window.to_i }
       }.compact

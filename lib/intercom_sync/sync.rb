@@ -8,15 +8,17 @@ module IntercomSync
     module_function
 
     # rate_limit: overrides config.rate_limit (the job passes :raise).
-    # contact: the user's contact from a bulk read (Bulk's prefetch), used instead of a lookup.
-    def run(user, config:, dry_run: false, rate_limit: nil, contact: nil)
+    # contact: the user's contact from a bulk read (Bulk's prefetch), used instead of a lookup;
+    # known_absent: that read covered every contact and lacked the user (create without lookup).
+    def run(user, config:, dry_run: false, rate_limit: nil, contact: nil, known_absent: false)
       return nil unless config.active?
 
       client = IntercomSync.thread_client(config, rate_limit: rate_limit || config.rate_limit)
       workspace = "#{client.base_url}|#{Digest::SHA256.hexdigest(config.access_token.to_s)[0, 16]}"
       input_warnings = []
       snapshot = Snapshot.build(user, config, known_attributes: IntercomSync.attribute_cache.fetch(workspace),
-                                              contact: contact, warnings: input_warnings)
+                                              contact: contact, known_absent: known_absent,
+                                              warnings: input_warnings)
       raw, error = Native.sync(client, Native.generate_json(snapshot), dry_run, config.sync_deadline)
       if raw
         raw["warnings"] = (input_warnings + raw["warnings"]).map { |w| config.redact(w) }

@@ -189,6 +189,51 @@ void test_sync_engine(void)
     CHECK(rc == 0 && strcmp(trace.data, "GET /contacts/find_by_external_id/42\n") == 0);
     CHECK(strstr(result.data, "not this user's") != NULL);
 
+    /* known absent (a full read of the contacts lacked the user): create without a lookup */
+    static const char *ABSENT =
+        "{\"external_id\":\"42\",\"email\":\"a@b.co\",\"now\":1000000,\"known_absent\":true,"
+        "\"custom_attributes\":{},\"known_attributes\":{\"contact\":{},\"company\":{}}}";
+    static const rule CREATED[] = {
+        {"POST", "/contacts", 200, "{\"id\":\"u3\",\"external_id\":\"42\"}", 0, 0}, {0, 0, 0, 0, 0, 0}};
+    isync_buf_clear(&trace);
+    isync_buf_clear(&result);
+    rc = drive(ABSENT, 0, CREATED, &trace, &result, &e);
+    CHECK(rc == 0 && strcmp(trace.data, "POST /contacts\n") == 0);
+    CHECK(strstr(result.data, "\"created\":true") != NULL);
+
+    /* ... and it exists after all: the 409 names it, it is adopted */
+    static const rule EXISTS[] = {
+        {"POST", "/contacts", 409, NULL, "conflict", "u4"},
+        {"GET", "/contacts/u4", 200, "{\"id\":\"u4\",\"external_id\":\"42\",\"email\":\"a@b.co\"}", 0, 0},
+        {0, 0, 0, 0, 0, 0}};
+    isync_buf_clear(&trace);
+    isync_buf_clear(&result);
+    rc = drive(ABSENT, 0, EXISTS, &trace, &result, &e);
+    CHECK(rc == 0 && strcmp(trace.data, "POST /contacts\nGET /contacts/u4\n") == 0);
+    CHECK(strstr(result.data, "\"created\":false") != NULL);
+
+    /* ... or a 409 names no contact: look the user up after all */
+    static const rule UNNAMED[] = {
+        {"POST", "/contacts", 409, NULL, "conflict", NULL},
+        {"GET", "/contacts/find_by_external_id/42", 200, "{\"id\":\"u5\",\"external_id\":\"42\",\"email\":\"a@b.co\"}", 0, 0},
+        {0, 0, 0, 0, 0, 0}};
+    isync_buf_clear(&trace);
+    isync_buf_clear(&result);
+    rc = drive(ABSENT, 0, UNNAMED, &trace, &result, &e);
+    CHECK(rc == 0 && strcmp(trace.data, "POST /contacts\nGET /contacts/find_by_external_id/42\n") == 0);
+    CHECK(strstr(result.data, "\"intercom_user_id\":\"u5\"") != NULL);
+
+    /* a stored id wins over the hint: the contact may be archived, not absent */
+    static const char *ABSENT_STORED =
+        "{\"external_id\":\"42\",\"intercom_id\":\"u6\",\"now\":1000000,\"known_absent\":true,"
+        "\"custom_attributes\":{},\"known_attributes\":{\"contact\":{},\"company\":{}}}";
+    static const rule STORED[] = {
+        {"GET", "/contacts/u6", 200, "{\"id\":\"u6\",\"external_id\":\"42\"}", 0, 0}, {0, 0, 0, 0, 0, 0}};
+    isync_buf_clear(&trace);
+    isync_buf_clear(&result);
+    rc = drive(ABSENT_STORED, 0, STORED, &trace, &result, &e);
+    CHECK(rc == 0 && strcmp(trace.data, "GET /contacts/u6\n") == 0);
+
     /* unusable snapshots are refused before any request */
     const char *bad[] = {"", "[]", "{\"now\":1}", "{\"external_id\":\"\",\"now\":1}",
                          "{\"external_id\":\"1\"}", "{\"external_id\":\"1\",\"now\":1,\"teams\":{}}",

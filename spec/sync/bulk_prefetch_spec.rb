@@ -40,10 +40,21 @@ RSpec.describe "SyncWithIntercom.perform_all with contact pages", sync: true do
     expect(report.outcomes.find { |o| o.user.equal?(users[0]) }.result.fields_pushed).to eq(["name"])
     expect(calls.count { |c| c.start_with?("PUT /contacts/") }).to eq(1)
     expect(calls.count { |c| c == "POST /contacts" }).to eq(2)
-    expect(lookups).to eq(2) # only the two new users were looked up
+    expect(lookups).to eq(0) # the pages covered every contact: the new users were created at once
     expect(emulator.contacts.map { |c| c["external_id"] }.tally.values).to all(eq(1))
     expect(emulator.contact_by_external_id("p-0")["name"]).to eq("Renamed")
     expect(users.map { |u| u.metadata["intercom_user_id"] }).to eq(users.map { |u| emulator.contact_by_external_id(u.id)["id"] })
+  end
+
+  it "adopts a contact the pages did not show (archived) when creating it conflicts, never duplicating it" do
+    synced_before(users.first(5))
+    archived = emulator.seed_contact(role: "user", external_id: "p-5", email: "p-5@example.com", archived: true)
+    report = SyncWithIntercom.perform_all(users, concurrency: 2, prefetch: true)
+    expect(report.errors).to eq([])
+    expect(users[5].metadata["intercom_user_id"]).to eq(archived["id"])
+    expect(emulator.contact(archived["id"])["archived"]).to be(false)
+    expect(emulator.contacts.count { |c| c["external_id"] == "p-5" }).to eq(1)
+    expect(calls).to include("POST /contacts", "POST /contacts/#{archived['id']}/unarchive")
   end
 
   it "replaces a stored id that no longer names the user's contact with the listed one" do

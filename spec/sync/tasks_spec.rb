@@ -48,7 +48,8 @@ RSpec.describe "rake intercom_sync:*", sync: true do
       expect(run_task("intercom_sync:sync_all", "2")).to include("synced 3 users, 0 failed, 1 requests")
       expect(calls).to eq(["GET /contacts"])
 
-      emulator.inject(:status, status: 403, code: "forbidden", path: "/contacts/find_by_external_id/#{create_user.id}")
+      create_user(email: "t3@example.com")
+      emulator.inject(:status, status: 403, code: "forbidden", method: :post, path: "/contacts")
       rake["intercom_sync:sync_all"].reenable
       expect { run_task("intercom_sync:sync_all", "2") }.to raise_error(SystemExit)
         .and output(/ForbiddenError/).to_stderr
