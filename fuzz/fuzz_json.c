@@ -1,6 +1,7 @@
 /*
  * libFuzzer harness: the JSON decoder of every response, and the generator on what it decoded.
- * Invariant: whatever parses re-encodes, and the re-encoded text parses to an equal document.
+ * Invariants: whatever parses re-encodes, the re-encoded text parses to an equal document, and
+ * a deep copy (isync_json_clone) is equal to the original and outlives it.
  */
 #include "isync_core.h"
 
@@ -26,8 +27,12 @@ int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size)
     isync_json_gen_result(g, &text, &len);
     isync_json *again = isync_json_parse(text, len, &e);
     if (!again || !isync_json_equal(doc, again)) abort();
+    isync_json *copy = isync_json_clone(doc);
+    if (copy && !isync_json_equal(copy, again)) abort();
+    isync_json_free(doc); /* the copy must not share anything with it */
+    if (copy && !isync_json_equal(copy, again)) abort();
+    isync_json_free(copy);
     isync_json_free(again);
     isync_json_gen_free(g);
-    isync_json_free(doc);
     return 0;
 }

@@ -9,7 +9,8 @@ module IntercomSync
   # (ContactPages) and hands each user whose contact it found that contact, so an unchanged
   # user costs no request of its own; the users it did not find are then synced the usual way.
   # prefetch: :auto (the default) decides from the first page's total_count: it reads the
-  # pages when they are at most half as many as the users to sync.
+  # pages when they are at most half as many as the users to sync (or the first is the last).
+  # After a complete read, the users no page had are created without a lookup.
   class Bulk
     # One user's outcome: a Result, or the error that stopped its sync.
     Outcome = Struct.new(:user, :result, :error) do
@@ -111,7 +112,8 @@ module IntercomSync
       return nil if @prefetch == :auto && (count = user_count) < 2
 
       @pages = ContactPages.new(IntercomSync.thread_client(@config))
-      return nil if @prefetch == :auto && !@pages.worth_reading_for?(count)
+      # (the first page, read to decide, may be the whole list: an empty workspace's, say)
+      return nil if @prefetch == :auto && !(@pages.worth_reading_for?(count) || @pages.single_page?)
 
       synced = IdSet.new
       @pages.each_page do |contacts|

@@ -36,6 +36,11 @@ module IntercomSync
       !pages.nil? && pages.positive? && pages * 2 <= user_count
     end
 
+    # Whether the first page is the whole list: then reading it all cost one request already.
+    def single_page?
+      next_cursor(first_page).nil?
+    end
+
     # Yields each page's users as { external_id => contact } (leads and contacts without an
     # external_id left out). Raises ParseError for a list that is not one, or never ends.
     def each_page

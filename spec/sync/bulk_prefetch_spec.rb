@@ -118,6 +118,14 @@ RSpec.describe "SyncWithIntercom.perform_all with contact pages", sync: true do
       expect(calls).to eq(["GET /contacts"])
     end
 
+    it "creates users without a lookup when the first page showed the whole, empty, workspace" do
+      report = SyncWithIntercom.perform_all(users, concurrency: 2)
+      expect(report.succeeded).to eq(6)
+      expect(list_pages).to eq(1)
+      expect(lookups).to eq(0)
+      expect(calls.count { |c| c == "POST /contacts" }).to eq(6)
+    end
+
     it "looks users up one by one when the workspace is much bigger than the list" do
       synced_before(users.first(2))
       300.times { |i| emulator.seed_contact(role: "lead", email: "lead#{i}@example.com") }
