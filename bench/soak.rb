@@ -13,6 +13,7 @@ FAULT_RATE = Float(ENV.fetch("FAULT_RATE", "0.04"))
 RATE_LIMIT = Integer(ENV.fetch("RATE_LIMIT", "150"))
 WINDOW = Integer(ENV.fetch("WINDOW", "1"))
 PACE = ENV.fetch("PACE", "1") == "1" # PACE=0: no pacing, so the run lives on 429s and retries
+MODE = ENV.fetch("MODE", "jobs") # jobs: SyncWithIntercom.perform per user; bulk: perform_all, twice
 
 # Plain Ruby models: the soak is about the sync and the network, not the database.
 Team = Struct.new(:id, :domain, :created_at, :monthly_spend, :metadata, keyword_init: true) do
@@ -55,24 +56,40 @@ IntercomSync.configure do |c|
   c.rate_limit_retries = 10
 end
 
-queue = Queue.new
-users.each { |u| queue << u }
+def outcome_of(error)
+  case error
+  when nil then :ok
+  when IntercomSync::Error then error.class.name
+  else "untyped #{error.class}: #{error.message[0, 120]}"
+  end
+end
+
 outcomes = Queue.new
 started = Process.clock_gettime(Process::CLOCK_MONOTONIC)
-Array.new(THREADS) do
-  Thread.new do
-    while (user = (queue.pop(true) rescue nil))
-      begin
-        SyncWithIntercom.perform(user)
-        outcomes << [:ok, user]
-      rescue IntercomSync::Error => e
-        outcomes << [e.class.name, user]
-      rescue StandardError => e
-        outcomes << ["untyped #{e.class}: #{e.message[0, 120]}", user]
-      end
+if MODE == "bulk"
+  # perform_all twice: the backfill, then a re-sync that reads contacts in pages through the faults
+  2.times do
+    SyncWithIntercom.perform_all(users, concurrency: THREADS, collect: false) do |o|
+      outcomes << [outcome_of(o.error), o.user]
     end
   end
-end.each(&:join)
+else
+  # one job per user, as SyncWithIntercomJob runs them
+  queue = Queue.new
+  users.each { |u| queue << u }
+  Array.new(THREADS) do
+    Thread.new do
+      while (user = (queue.pop(true) rescue nil))
+        begin
+          SyncWithIntercom.perform(user)
+          outcomes << [:ok, user]
+        rescue StandardError => e
+          outcomes << [outcome_of(e), user]
+        end
+      end
+    end
+  end.each(&:join)
+end
 elapsed = Process.clock_gettime(Process::CLOCK_MONOTONIC) - started
 
 results = []
@@ -87,8 +104,9 @@ end
 log = emulator.requests
 untyped = by_outcome.keys.grep(/\Auntyped/)
 
-puts format("soak: %<u>d users, %<t>d threads, limit %<l>d per %<w>ds window, faults on %<f>.1f%% of requests, " \
-            "pacing %<p>s", u: USERS, t: THREADS, l: RATE_LIMIT, w: WINDOW, f: FAULT_RATE * 100, p: PACE ? "on" : "off")
+puts format("soak (%<m>s): %<u>d users, %<t>d threads, limit %<l>d per %<w>ds window, faults on %<f>.1f%% of " \
+            "requests, pacing %<p>s", m: MODE, u: USERS, t: THREADS, l: RATE_LIMIT, w: WINDOW, f: FAULT_RATE * 100,
+                                      p: PACE ? "on" : "off")
 puts format("  syncs attempted        %6d", results.size)
 puts format("  succeeded              %6d", by_outcome.fetch(:ok, 0))
 by_outcome.except(:ok).sort_by { |_, n| -n }.each { |k, n| puts format("  failed: %-22<k>s %6<n>d", k: k, n: n) }
