@@ -1321,6 +1321,8 @@ static int learn_company(isync_sync *s, const isync_json *doc, char **slot, int 
     return strvec_push(&s->upserted, team) ? fail_nomem(e) : 0;
 }
 
+/* doc is ours until freed or handed to set_contact/adopt_contact: while we hold it, a failed
+ * queue() goes to nomem (which frees it), never through Q, which would return and leak it. */
 static int feed_success(isync_sync *s, isync_json *doc, isync_error *e)
 {
     op *o = &s->current;
@@ -1375,7 +1377,7 @@ static int feed_success(isync_sync *s, isync_json *doc, isync_error *e)
         }
         if (s->dry_run) {
             s->created = 1;
-            Q(0, OP_PLAN_COMPANIES, 0, 0, 0, NULL, NULL);
+            if (queue(s, 0, OP_PLAN_COMPANIES, 0, 0, 0, NULL, NULL)) goto nomem;
             break;
         }
         s->created = 1;
@@ -1397,7 +1399,7 @@ static int feed_success(isync_sync *s, isync_json *doc, isync_error *e)
                                        s->max_pages);
             }
             /* before the plan step already queued */
-            Q(1, OP_LIST_COMPANIES, 0, o->index + 1, 0, NULL, NULL);
+            if (queue(s, 1, OP_LIST_COMPANIES, 0, o->index + 1, 0, NULL, NULL)) goto nomem;
         }
         break;
     }
@@ -1449,7 +1451,7 @@ static int feed_success(isync_sync *s, isync_json *doc, isync_error *e)
             if (s->contact_id && strcmp(id, s->contact_id) == 0) continue;
             if (!strvec_has(&s->leads, id)) {
                 if (strvec_push(&s->leads, id)) goto nomem;
-                Q(0, OP_MERGE, 0, 0, 0, id, NULL);
+                if (queue(s, 0, OP_MERGE, 0, 0, 0, id, NULL)) goto nomem;
             }
         }
         const char *cursor = nonempty_str(isync_json_get(isync_json_get(isync_json_get(doc, "pages"), "next"),
@@ -1459,7 +1461,7 @@ static int feed_success(isync_sync *s, isync_json *doc, isync_error *e)
                 isync_json_free(doc);
                 return isync_error_set(e, ISYNC_E_PARSE, "the lead search did not end after %ld pages", s->max_pages);
             }
-            Q(1, OP_SEARCH_LEADS, 0, o->index + 1, 0, cursor, NULL);
+            if (queue(s, 1, OP_SEARCH_LEADS, 0, o->index + 1, 0, cursor, NULL)) goto nomem;
         }
         break;
     }
