@@ -15,7 +15,6 @@ typedef struct sync_args {
     int dry_run;
     long long deadline_ms;
     isync_sync *engine;   /* freed in ensure */
-    isync_json *doc;      /* the answer being fed (ownership moves to the engine) */
     isync_buf result;     /* freed in ensure */
     isync_json *parsed;   /* freed in ensure */
 } sync_args;
@@ -34,9 +33,9 @@ static VALUE sync_body(VALUE p)
     isync_sync_request req;
     int rc;
     while ((rc = isync_sync_next(a->engine, &req, &e)) == 1) {
-        a->doc = isync_client_call(a->client, req.method, req.path, req.body, req.body_len, a->deadline_ms, &outcome);
-        isync_json *doc = a->doc;
-        a->doc = NULL;
+        /* nothing can raise between the call's return and the feed, which takes the answer over */
+        isync_json *doc = isync_client_call(a->client, req.method, req.path, req.body, req.body_len, a->deadline_ms,
+                                            &outcome);
         if (isync_sync_feed(a->engine, doc, doc ? NULL : &outcome, &e)) {
             failed = 1;
             break;
@@ -62,7 +61,6 @@ static VALUE sync_body(VALUE p)
 static VALUE sync_ensure(VALUE p)
 {
     sync_args *a = (sync_args *)p;
-    isync_json_free(a->doc);
     isync_sync_free(a->engine);
     isync_buf_free(&a->result);
     isync_json_free(a->parsed);
