@@ -60,6 +60,15 @@ static int drive(const char *snapshot, int dry_run, const rule *rules, isync_buf
     return rc;
 }
 
+/* drive() on emptied trace and result buffers, for the next case of a test. */
+static int rerun(const char *snapshot, int dry_run, const rule *rules, isync_buf *trace, isync_buf *result,
+                 isync_error *e)
+{
+    isync_buf_clear(trace);
+    isync_buf_clear(result);
+    return drive(snapshot, dry_run, rules, trace, result, e);
+}
+
 static const char *NEW_USER =
     "{\"external_id\":\"42\",\"email\":\"a@b.co\",\"name\":\"Ann\",\"signed_up_at\":100,\"now\":1000,"
     "\"custom_attributes\":{\"plan\":\"pro\",\"seats\":2.0,\"deleted\":false},"
@@ -113,9 +122,7 @@ void test_sync_engine(void)
     isync_json_free(doc);
 
     /* the same run, dry: reads only, writes recorded */
-    isync_buf_clear(&trace);
-    isync_buf_clear(&result);
-    rc = drive(NEW_USER, 1, HAPPY, &trace, &result, &e);
+    rc = rerun(NEW_USER, 1, HAPPY, &trace, &result, &e);
     CHECK(rc == 0);
     CHECK(strstr(trace.data, "POST /contacts\n") == NULL && strstr(trace.data, "POST /contacts/search") != NULL);
     doc = isync_json_parse(result.data, result.len, &e);
@@ -129,9 +136,7 @@ void test_sync_engine(void)
         {"GET", "/contacts/find_by_external_id/42", 200, "{\"id\":\"u9\",\"external_id\":\"42\"}", 0, 0},
         {"POST", "/companies", 500, NULL, "server_error", NULL},
         {0, 0, 0, 0, 0, 0}};
-    isync_buf_clear(&trace);
-    isync_buf_clear(&result);
-    rc = drive(NEW_USER, 0, FAIL_UPSERT, &trace, &result, &e);
+    rc = rerun(NEW_USER, 0, FAIL_UPSERT, &trace, &result, &e);
     CHECK(rc == -1 && e.http_status == 500 && strstr(e.message, "upsert owned team company"));
     CHECK(strstr(result.data, "\"intercom_user_id\":\"u9\"") != NULL);
 
@@ -151,9 +156,7 @@ void test_sync_engine(void)
         {0, 0, 0, 0, 0, 0}};
     const char *known = "{\"external_id\":\"42\",\"name\":\"Ann\",\"now\":1,\"signed_up_at\":100,"
                         "\"custom_attributes\":{\"plan\":\"pro\"}}";
-    isync_buf_clear(&trace);
-    isync_buf_clear(&result);
-    rc = drive(known, 0, CONFLICT, &trace, &result, &e);
+    rc = rerun(known, 0, CONFLICT, &trace, &result, &e);
     CHECK(rc == 0);
     CHECK(strstr(trace.data, "POST /contacts\nGET /contacts/u5\nPUT /contacts/u5\n") != NULL);
     CHECK(strstr(result.data, "\"created\":false") != NULL);
@@ -166,9 +169,7 @@ void test_sync_engine(void)
         "\"companies\":{\"data\":[{\"id\":\"cx\"}],\"has_more\":false}}}";
     static const rule NOTHING[] = {
         {"DELETE", "/contacts/u7/companies/cx", 200, "{\"id\":\"cx\"}", 0, 0}, {0, 0, 0, 0, 0, 0}};
-    isync_buf_clear(&trace);
-    isync_buf_clear(&result);
-    rc = drive(PREFETCHED, 0, NOTHING, &trace, &result, &e);
+    rc = rerun(PREFETCHED, 0, NOTHING, &trace, &result, &e);
     CHECK(rc == 0);
     CHECK(strcmp(trace.data, "DELETE /contacts/u7/companies/cx\n") == 0); /* no GET: the page had it */
     CHECK(strstr(result.data, "\"intercom_user_id\":\"u7\"") != NULL);  /* the stored id is replaced */
@@ -183,9 +184,7 @@ void test_sync_engine(void)
         {"GET", "/contacts/find_by_external_id/42", 200,
          "{\"id\":\"u8\",\"role\":\"user\",\"external_id\":\"42\"}", 0, 0},
         {0, 0, 0, 0, 0, 0}};
-    isync_buf_clear(&trace);
-    isync_buf_clear(&result);
-    rc = drive(FOREIGN, 0, LOOKUP, &trace, &result, &e);
+    rc = rerun(FOREIGN, 0, LOOKUP, &trace, &result, &e);
     CHECK(rc == 0 && strcmp(trace.data, "GET /contacts/find_by_external_id/42\n") == 0);
     CHECK(strstr(result.data, "not this user's") != NULL);
 
@@ -195,9 +194,7 @@ void test_sync_engine(void)
         "\"custom_attributes\":{},\"known_attributes\":{\"contact\":{},\"company\":{}}}";
     static const rule CREATED[] = {
         {"POST", "/contacts", 200, "{\"id\":\"u3\",\"external_id\":\"42\"}", 0, 0}, {0, 0, 0, 0, 0, 0}};
-    isync_buf_clear(&trace);
-    isync_buf_clear(&result);
-    rc = drive(ABSENT, 0, CREATED, &trace, &result, &e);
+    rc = rerun(ABSENT, 0, CREATED, &trace, &result, &e);
     CHECK(rc == 0 && strcmp(trace.data, "POST /contacts\n") == 0);
     CHECK(strstr(result.data, "\"created\":true") != NULL);
 
@@ -206,9 +203,7 @@ void test_sync_engine(void)
         {"POST", "/contacts", 409, NULL, "conflict", "u4"},
         {"GET", "/contacts/u4", 200, "{\"id\":\"u4\",\"external_id\":\"42\",\"email\":\"a@b.co\"}", 0, 0},
         {0, 0, 0, 0, 0, 0}};
-    isync_buf_clear(&trace);
-    isync_buf_clear(&result);
-    rc = drive(ABSENT, 0, EXISTS, &trace, &result, &e);
+    rc = rerun(ABSENT, 0, EXISTS, &trace, &result, &e);
     CHECK(rc == 0 && strcmp(trace.data, "POST /contacts\nGET /contacts/u4\n") == 0);
     CHECK(strstr(result.data, "\"created\":false") != NULL);
 
@@ -217,9 +212,7 @@ void test_sync_engine(void)
         {"POST", "/contacts", 409, NULL, "conflict", NULL},
         {"GET", "/contacts/find_by_external_id/42", 200, "{\"id\":\"u5\",\"external_id\":\"42\",\"email\":\"a@b.co\"}", 0, 0},
         {0, 0, 0, 0, 0, 0}};
-    isync_buf_clear(&trace);
-    isync_buf_clear(&result);
-    rc = drive(ABSENT, 0, UNNAMED, &trace, &result, &e);
+    rc = rerun(ABSENT, 0, UNNAMED, &trace, &result, &e);
     CHECK(rc == 0 && strcmp(trace.data, "POST /contacts\nGET /contacts/find_by_external_id/42\n") == 0);
     CHECK(strstr(result.data, "\"intercom_user_id\":\"u5\"") != NULL);
 
@@ -229,9 +222,7 @@ void test_sync_engine(void)
         "\"custom_attributes\":{},\"known_attributes\":{\"contact\":{},\"company\":{}}}";
     static const rule STORED[] = {
         {"GET", "/contacts/u6", 200, "{\"id\":\"u6\",\"external_id\":\"42\"}", 0, 0}, {0, 0, 0, 0, 0, 0}};
-    isync_buf_clear(&trace);
-    isync_buf_clear(&result);
-    rc = drive(ABSENT_STORED, 0, STORED, &trace, &result, &e);
+    rc = rerun(ABSENT_STORED, 0, STORED, &trace, &result, &e);
     CHECK(rc == 0 && strcmp(trace.data, "GET /contacts/u6\n") == 0);
 
     /* unusable snapshots are refused before any request */
