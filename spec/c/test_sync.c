@@ -20,6 +20,9 @@ typedef struct rule {
     const char *resource_id;
 } rule;
 
+/* The body of the last PUT a run sent (the contact update), for the cases that check it. */
+static isync_buf last_put;
+
 /* Runs the engine to the end; writes "METHOD path" lines into trace. Returns the feed/next rc. */
 static int drive(const char *snapshot, int dry_run, const rule *rules, isync_buf *trace, isync_buf *result,
                  isync_error *e)
@@ -34,6 +37,10 @@ static int drive(const char *snapshot, int dry_run, const rule *rules, isync_buf
         isync_buf_append_str(trace, " ");
         isync_buf_append_str(trace, req.path);
         isync_buf_append_str(trace, "\n");
+        if (strcmp(req.method, "PUT") == 0) {
+            isync_buf_clear(&last_put);
+            isync_buf_append(&last_put, req.body, req.body_len);
+        }
         const rule *r = rules;
         while (r->method && !(strcmp(r->method, req.method) == 0 && strncmp(req.path, r->path_prefix, strlen(r->path_prefix)) == 0)) r++;
         isync_error outcome;
@@ -71,6 +78,7 @@ static int run(const char *snapshot, int dry_run, const rule *rules)
 {
     isync_buf_clear(&trace);
     isync_buf_clear(&result);
+    isync_buf_clear(&last_put);
     return drive(snapshot, dry_run, rules, &trace, &result, &e);
 }
 
@@ -186,6 +194,74 @@ static void case_conflict_adopts(void)
     CHECK(strstr(result.data, "\"fields_pushed\":[\"name\",\"signed_up_at\",\"custom_attributes\"]") != NULL);
 }
 
+/* 409 naming a contact with our email and no external_id (made by the Messenger, a CSV import,
+ * a teammate): adopted like our own, our external_id and the changed fields in the one PUT */
+static const char *EMAIL_USER = "{\"external_id\":\"42\",\"email\":\"a@b.co\",\"name\":\"Ann\",\"now\":1000000,"
+                                "\"custom_attributes\":{},\"known_attributes\":{\"contact\":{},\"company\":{}}}";
+
+static void case_email_only_adopted(void)
+{
+    static const rule EMAIL_ONLY[] = {
+        {"GET", "/contacts/find_by_external_id/42", 404, NULL, "not_found", NULL},
+        {"POST", "/contacts", 409, "A contact matching those details already exists with id=e1", "conflict", "e1"},
+        {"GET", "/contacts/e1", 200,
+         "{\"id\":\"e1\",\"role\":\"user\",\"external_id\":null,\"email\":\"a@b.co\",\"name\":\"A\"}", 0, 0},
+        {"PUT", "/contacts/e1", 200, "{\"id\":\"e1\",\"external_id\":\"42\"}", 0, 0},
+        {0, 0, 0, 0, 0, 0}};
+    int rc = run(EMAIL_USER, 0, EMAIL_ONLY);
+    CHECK(rc == 0);
+    CHECK(strcmp(trace.data, "GET /contacts/find_by_external_id/42\nPOST /contacts\nGET /contacts/e1\nPUT /contacts/e1\n") == 0);
+    CHECK(str_is(last_put.data, "{\"name\":\"Ann\",\"external_id\":\"42\"}"));
+    CHECK(strstr(result.data, "\"created\":false") != NULL);
+    CHECK(strstr(result.data, "\"intercom_user_id\":\"e1\"") != NULL);
+    CHECK(strstr(result.data, "\"fields_pushed\":[\"name\",\"external_id\"]") != NULL);
+    if (rc) fprintf(stderr, "  %s\n", e.message);
+
+    /* archived: unarchived first; an empty external_id is none */
+    static const rule ARCHIVED[] = {
+        {"POST", "/contacts/e2/unarchive", 200, "{\"archived\":false}", 0, 0},
+        {"POST", "/contacts", 409, "An archived contact matching those details already exists with id=e2", "conflict", "e2"},
+        {"GET", "/contacts/e2", 200,
+         "{\"id\":\"e2\",\"role\":\"user\",\"external_id\":\"\",\"email\":\"a@b.co\",\"name\":\"Ann\"}", 0, 0},
+        {"PUT", "/contacts/e2", 200, "{\"id\":\"e2\",\"external_id\":\"42\"}", 0, 0},
+        {"GET", "/contacts/find_by_external_id/42", 404, NULL, "not_found", NULL},
+        {0, 0, 0, 0, 0, 0}};
+    rc = run(EMAIL_USER, 0, ARCHIVED);
+    CHECK(rc == 0);
+    CHECK(strstr(trace.data, "POST /contacts\nPOST /contacts/e2/unarchive\nGET /contacts/e2\nPUT /contacts/e2\n") != NULL);
+    CHECK(str_is(last_put.data, "{\"external_id\":\"42\"}"));
+
+    /* a lead with that email (Intercom does not count leads as duplicates of a user, so this is
+     * not expected): it becomes our user in the same PUT, lead to user being the one role change
+     * Intercom allows */
+    static const rule LEAD[] = {
+        {"GET", "/contacts/find_by_external_id/42", 404, NULL, "not_found", NULL},
+        {"POST", "/contacts", 409, NULL, "conflict", "e3"},
+        {"GET", "/contacts/e3", 200, "{\"id\":\"e3\",\"role\":\"lead\",\"email\":\"a@b.co\",\"name\":\"Ann\"}", 0, 0},
+        {"PUT", "/contacts/e3", 200, "{\"id\":\"e3\",\"role\":\"user\",\"external_id\":\"42\"}", 0, 0},
+        {0, 0, 0, 0, 0, 0}};
+    rc = run(EMAIL_USER, 0, LEAD);
+    CHECK(rc == 0);
+    CHECK(str_is(last_put.data, "{\"external_id\":\"42\",\"role\":\"user\"}"));
+}
+
+/* ... but a contact whose external_id is set and is another's is someone else: ConflictError,
+ * and nothing is written to it */
+static void case_conflict_other_user(void)
+{
+    static const rule OTHER[] = {
+        {"GET", "/contacts/find_by_external_id/42", 404, NULL, "not_found", NULL},
+        {"POST", "/contacts", 409, NULL, "conflict", "o1"},
+        {"GET", "/contacts/o1", 200, "{\"id\":\"o1\",\"role\":\"user\",\"external_id\":\"99\",\"email\":\"a@b.co\"}", 0, 0},
+        {"PUT", "/contacts/o1", 200, "{\"id\":\"o1\"}", 0, 0},
+        {0, 0, 0, 0, 0, 0}};
+    int rc = run(EMAIL_USER, 0, OTHER);
+    CHECK(rc == -1 && e.kind == ISYNC_E_HTTP && e.http_status == 409 && str_is(e.code, "conflict"));
+    CHECK(strstr(e.message, "external_id 99") != NULL && str_is(e.resource_id, "o1"));
+    CHECK(strcmp(trace.data, "GET /contacts/find_by_external_id/42\nPOST /contacts\nGET /contacts/o1\n") == 0);
+    CHECK(strstr(result.data, "\"intercom_user_id\"") == NULL); /* not stored as ours */
+}
+
 /* a contact from a bulk page stands in for the lookup: an unchanged user sends nothing */
 static void case_prefetched(void)
 {
@@ -281,14 +357,18 @@ void test_sync_engine(void)
 {
     isync_buf_init(&trace);
     isync_buf_init(&result);
+    isync_buf_init(&last_put);
     case_new_user();
     case_dry_run();
     case_failure_halfway();
     case_conflict_adopts();
+    case_email_only_adopted();
+    case_conflict_other_user();
     case_prefetched();
     case_prefetched_foreign();
     case_known_absent();
     case_bad_snapshots();
     isync_buf_free(&trace);
     isync_buf_free(&result);
+    isync_buf_free(&last_put);
 }
