@@ -813,6 +813,19 @@ static int plan_contact(isync_sync *s, isync_error *e)
         if (gen_key_str(g, "email", our_email) || strvec_push(&s->pending_fields, "email")) goto gen_error;
     }
 
+    /* An adopted email-only contact gets our external_id, so it is found by it from now on; a
+     * lead (not expected: Intercom does not count leads as duplicates of a user) also becomes a
+     * user, the one role change Intercom allows. Every other path found the contact by our id. */
+    const char *ours_ext = nonempty_str(snap(s, "external_id"));
+    const char *their_ext = nonempty_str(isync_json_get(c, "external_id"));
+    if (!s->created && (!their_ext || strcmp(ours_ext, their_ext) != 0)) {
+        if (gen_key_str(g, "external_id", ours_ext) || strvec_push(&s->pending_fields, "external_id")) goto gen_error;
+    }
+    const char *their_role = nonempty_str(isync_json_get(c, "role"));
+    if (!s->created && their_role && strcmp(their_role, "user") != 0) {
+        if (gen_key_str(g, "role", "user") || strvec_push(&s->pending_fields, "role")) goto gen_error;
+    }
+
     long long ours, theirs;
     if (!s->created && get_int(snap(s, "signed_up_at"), &ours) &&
         (!get_int(isync_json_get(c, "signed_up_at"), &theirs) || theirs != ours)) {
@@ -1345,6 +1358,12 @@ static int feed_success(isync_sync *s, isync_json *doc, isync_error *e)
         break;
     case OP_GET_CONTACT: {
         const char *ext = nonempty_str(isync_json_get(doc, "external_id"));
+        if (!ext && o->attempt == 1) {
+            /* A 409 named a contact with our email and no external_id: made by the Messenger, a
+             * CSV import or a teammate, or by the 1.x job, which matched users by email. It is
+             * this user's; plan_contact writes our external_id into it with the other fields. */
+            return adopt_contact(s, doc, e);
+        }
         if (!ext || strcmp(ext, nonempty_str(snap(s, "external_id"))) != 0) {
             if (o->attempt == 1) {
                 /* a 409 named a contact that belongs to someone else (a shared email) */

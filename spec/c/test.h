@@ -1,11 +1,15 @@
-/* What the C test files share: pass/fail counters and CHECK. */
+/* What the C test files share: pass/fail counters, CHECK and REQUIRE, NULL-safe accessors. */
 #ifndef ISYNC_TEST_H
 #define ISYNC_TEST_H
 
+#include "isync_core.h"
+
 #include <stdio.h>
+#include <string.h>
 
 extern int test_passed, test_failed;
 
+/* A check whose failure the rest of the case can live with: counted, reported, case goes on. */
 #define CHECK(cond)                                                                      \
     do {                                                                                 \
         if (cond) test_passed++;                                                         \
@@ -14,6 +18,32 @@ extern int test_passed, test_failed;
             fprintf(stderr, "FAIL %s:%d: %s\n", __FILE__, __LINE__, #cond);              \
         }                                                                                \
     } while (0)
+
+/* A check the next lines depend on (a document they read, a pointer they follow): on failure
+ * the case (the enclosing void function) stops, so a broken engine is reported as a FAIL line
+ * and the other cases still run, instead of the whole binary dying on a NULL. A case that holds
+ * allocations when it REQUIREs must free them first, or leave the REQUIRE to a point where it
+ * holds none: a failure must not turn into a leak report under ASan or valgrind. */
+#define REQUIRE(cond)                                                                    \
+    do {                                                                                 \
+        if (cond) test_passed++;                                                         \
+        else {                                                                           \
+            test_failed++;                                                               \
+            fprintf(stderr, "FAIL %s:%d: %s (case stopped)\n", __FILE__, __LINE__, #cond); \
+            return;                                                                      \
+        }                                                                                \
+    } while (0)
+
+/* Accessors that answer "no" for a missing member instead of crashing the checks that use them. */
+static inline int str_is(const char *s, const char *want) { return s && strcmp(s, want) == 0; }
+
+static inline int type_is(const isync_json *v, isync_json_type type) { return v && v->type == type; }
+
+/* The number of members of an array or object; -1 for anything else, or nothing. */
+static inline long len_of(const isync_json *v)
+{
+    return v && (v->type == ISYNC_JSON_ARRAY || v->type == ISYNC_JSON_OBJECT) ? (long)v->u.list.len : -1;
+}
 
 void test_sync_engine(void);
 

@@ -41,6 +41,15 @@ RSpec.describe IntercomSync::Emulator, "contacts" do
       expect(emulator.contacts.size).to eq(1)
     end
 
+    it "answers 409 for a user with the same email and no external_id (Messenger, CSV import), but not for a lead" do
+      _, email_only, = create(role: "user", email: "ann@example.com")
+      create(role: "lead", email: "bob@example.com")
+      status, body, = create(role: "user", external_id: "42", email: "Ann@example.com")
+      expect([status, body["errors"].first["message"]])
+        .to eq([409, "A contact matching those details already exists with id=#{email_only['id']}"])
+      expect(create(role: "user", external_id: "43", email: "bob@example.com").first).to eq(200)
+    end
+
     it "names an archived duplicate as archived" do
       archived = emulator.seed_contact(role: "user", external_id: "42", archived: true)
       status, body, = create(role: "user", external_id: "42")

@@ -57,6 +57,38 @@ RSpec.describe "SyncWithIntercom.perform_all with contact pages", sync: true do
     expect(calls).to include("POST /contacts", "POST /contacts/#{archived['id']}/unarchive")
   end
 
+  it "adopts an email-only contact, which the pages cannot match by external_id, through the create's 409" do
+    synced_before(users.first(5))
+    email_only = emulator.seed_contact(role: "user", email: "p-5@example.com", name: "From a CSV import")
+    report = SyncWithIntercom.perform_all(users, concurrency: 2, prefetch: true)
+    expect(report.errors.map { |o| o.error.inspect }).to eq([])
+    expect(calls).to eq(["GET /contacts", "POST /contacts", "GET /contacts/#{email_only['id']}",
+                         "PUT /contacts/#{email_only['id']}"])
+    expect(emulator.requests.last.json).to include("external_id" => "p-5", "name" => "User p 5")
+    expect(users[5].metadata["intercom_user_id"]).to eq(email_only["id"])
+    expect(emulator.contacts.size).to eq(6)
+    expect(emulator.contact(email_only["id"])["external_id"]).to eq("p-5")
+  end
+
+  it "adopts an email-only contact when each user is looked up (prefetch: false)" do
+    email_only = emulator.seed_contact(role: "user", email: "p-1@example.com")
+    report = SyncWithIntercom.perform_all(users.first(2), concurrency: 2, prefetch: false)
+    expect(report.errors.map { |o| o.error.inspect }).to eq([])
+    expect(calls).to include("POST /contacts", "GET /contacts/#{email_only['id']}", "PUT /contacts/#{email_only['id']}")
+    expect(users[1].metadata["intercom_user_id"]).to eq(email_only["id"])
+    expect(emulator.contacts.size).to eq(2)
+    expect(emulator.contact(email_only["id"])["external_id"]).to eq("p-1")
+  end
+
+  it "still refuses a contact with the same email whose external_id is another user's" do
+    other = emulator.seed_contact(role: "user", external_id: "someone-else", email: "p-0@example.com")
+    report = SyncWithIntercom.perform_all(users.first(2), concurrency: 2, prefetch: true)
+    expect(report.errors.map { |o| [o.user.id, o.error.class] }).to eq([["p-0", IntercomSync::ConflictError]])
+    expect(report.succeeded).to eq(1)
+    expect(emulator.contact(other["id"])["external_id"]).to eq("someone-else")
+    expect(users[0].metadata).to eq({})
+  end
+
   it "replaces a stored id that no longer names the user's contact with the listed one" do
     synced_before(users)
     users[1].metadata["intercom_user_id"] = "0000stale"

@@ -46,6 +46,17 @@ RSpec.describe "SyncWithIntercom.perform_all", sync: true, timing: true do
     expect(report.succeeded).to eq(11)
   end
 
+  it "adopts email-only contacts (made by the Messenger or an import) without duplicating them" do
+    email_only = users.first(3).map { |u| emulator.seed_contact(role: "user", email: u.email) }
+    report = SyncWithIntercom.perform_all(users, concurrency: 3, prefetch: false)
+    expect(report.errors.map { |o| o.error.inspect }).to eq([])
+    expect(emulator.contacts.size).to eq(12)
+    users.first(3).zip(email_only) do |user, contact|
+      expect(user.reload.metadata["intercom_user_id"]).to eq(contact["id"])
+      expect(emulator.contact(contact["id"])).to include("external_id" => user.id.to_s, "name" => user.name)
+    end
+  end
+
   it "walks an ActiveRecord relation in batches" do
     users
     report = SyncWithIntercom.perform_all(User.where("id > 6"), concurrency: 2, collect: false)

@@ -133,11 +133,46 @@ RSpec.describe "SyncWithIntercom.perform: finding the contact (step 1)", sync: t
       expect(user.reload.metadata["intercom_user_id"]).to eq(archived["id"])
     end
 
-    it "raises ConflictError when the email belongs to another user's contact, creating nothing" do
-      emulator.seed_contact(role: "user", external_id: "other-user", email: "ann@example.com")
+    # Made by the Messenger, a CSV import or a teammate: same email, no external_id. The 1.x job
+    # matched these by email and took them over; teams upgrading from it have thousands.
+    it "adopts an email-only contact: our external_id and the other fields in one PUT, its id stored" do
+      user = create_user(phone_number: "+44 20 7946 0000")
+      email_only = emulator.seed_contact(role: "user", email: "ann@example.com", name: "A")
+      result = SyncWithIntercom.perform(user)
+      expect(contact_calls).to eq(["GET /contacts/find_by_external_id/#{user.id}", "POST /contacts",
+                                   "GET /contacts/#{email_only['id']}", "PUT /contacts/#{email_only['id']}"])
+      expect(emulator.requests.last.json).to eq("external_id" => user.id.to_s, "name" => "Ann",
+                                                "phone" => "+44 20 7946 0000", "signed_up_at" => user.created_at.to_i,
+                                                "last_seen_at" => 1_700_000_000,
+                                                "custom_attributes" => { "plan" => "pro", "seats" => 3, "deleted" => false })
+      expect(result).not_to be_created
+      expect(result.fields_pushed).to include("external_id")
+      expect(emulator.contacts.size).to eq(1)
+      expect(emulator.contact(email_only["id"])).to include("external_id" => user.id.to_s, "role" => "user", "name" => "Ann")
+      expect(user.reload.metadata["intercom_user_id"]).to eq(email_only["id"])
+
+      emulator.clear_requests!
+      expect(SyncWithIntercom.perform(user.reload).requests).to eq(1) # adopted for good: found by its id
+    end
+
+    it "unarchives an archived email-only contact and adopts it" do
+      user = create_user
+      archived = emulator.seed_contact(role: "user", email: "ann@example.com", archived: true)
+      SyncWithIntercom.perform(user)
+      expect(contact_calls.first(4)).to eq(["GET /contacts/find_by_external_id/#{user.id}", "POST /contacts",
+                                            "POST /contacts/#{archived['id']}/unarchive", "GET /contacts/#{archived['id']}"])
+      expect(emulator.contact(archived["id"])).to include("external_id" => user.id.to_s, "archived" => false)
+      expect(emulator.contacts.size).to eq(1)
+      expect(user.reload.metadata["intercom_user_id"]).to eq(archived["id"])
+    end
+
+    it "raises ConflictError when the email belongs to another user's contact, changing nothing" do
+      other = emulator.seed_contact(role: "user", external_id: "other-user", email: "ann@example.com", name: "Bob")
       user = create_user
       expect { SyncWithIntercom.perform(user) }.to raise_error(IntercomSync::ConflictError, /external_id other-user/)
+      expect(calls).not_to include(a_string_starting_with("PUT "))
       expect(emulator.contacts.size).to eq(1)
+      expect(emulator.contact(other["id"])).to include("external_id" => "other-user", "name" => "Bob")
       expect(user.reload.metadata).to be_nil
     end
   end
