@@ -1,5 +1,7 @@
 # frozen_string_literal: true
 
+require "uri"
+
 module IntercomSync
   # Settings shared by every client and sync in the process. Defaults come from ENV so that a
   # deployed app needs no initializer; an initializer overrides them with IntercomSync.configure.
@@ -24,17 +26,64 @@ module IntercomSync
     }.freeze
     UNKNOWN_ATTRIBUTE_POLICIES = %i[create skip raise].freeze
 
-    attr_accessor :access_token, :api_version, :enabled, :timeout, :connect_timeout,
-                  :max_response_bytes, :ca_file, :user_attributes, :team_attributes,
-                  :user_custom_attributes_except, :team_custom_attributes_except, :lead_window,
-                  :user_class, :max_retries, :retry_base_delay, :retry_max_delay, :rate_limit_retries,
-                  :pace_requests, :sync_deadline
-    attr_reader :base_url, :unknown_attributes, :rate_limit
+    DAY = 86_400
+    BASE_URL_FORMS = ":us, :eu, :au (or their names as strings), or an absolute URL such as " \
+                     "\"https://api.intercom.io\" or \"http://127.0.0.1:4010\" (the emulator)"
+
+    # Numbers checked when set (a wrong one used to surface at the first sync, or reach C as
+    # undefined behaviour: Float::INFINITY as a deadline): setting => [accepted forms, check].
+    # The bounds are the C core's (seconds up to a day; retries up to 100).
+    def self.real?(value)
+      value.is_a?(Numeric) && value.real? && value.finite?
+    end
+
+    def self.seconds?(value)
+      real?(value) && value.positive? && value <= DAY
+    end
+
+    SECONDS = "a number of seconds above 0 and at most #{DAY}".freeze
+    RETRIES = "an Integer from 0 to 100"
+    NUMBER_SETTINGS = {
+      timeout: [SECONDS, ->(v) { seconds?(v) }],
+      connect_timeout: [SECONDS, ->(v) { seconds?(v) }],
+      retry_base_delay: [SECONDS, ->(v) { seconds?(v) }],
+      retry_max_delay: [SECONDS, ->(v) { seconds?(v) }],
+      sync_deadline: ["#{SECONDS}, or nil for none", ->(v) { v.nil? || seconds?(v) }],
+      lead_window: ["a number of seconds from 0 to #{365 * DAY} (a year)", ->(v) { real?(v) && v.between?(0, 365 * DAY) }],
+      max_response_bytes: ["an Integer number of bytes from 1 to #{1 << 30} (1 GiB)",
+                           ->(v) { v.is_a?(Integer) && v.between?(1, 1 << 30) }],
+      max_retries: [RETRIES, ->(v) { v.is_a?(Integer) && v.between?(0, 100) }],
+      rate_limit_retries: [RETRIES, ->(v) { v.is_a?(Integer) && v.between?(0, 100) }]
+    }.freeze
+
+    attr_accessor :access_token, :api_version, :enabled, :ca_file, :user_attributes, :team_attributes,
+                  :user_custom_attributes_except, :team_custom_attributes_except,
+                  :user_class, :pace_requests
+    attr_reader :unknown_attributes, :rate_limit, *NUMBER_SETTINGS.keys
     attr_writer :logger
+
+    NUMBER_SETTINGS.each do |name, (forms, valid)|
+      define_method(:"#{name}=") do |value|
+        unless valid.call(value)
+          raise ConfigurationError, "#{name} = #{value.inspect[0, 80]} is not valid: use #{forms}"
+        end
+
+        instance_variable_set(:"@#{name}", value)
+      end
+    end
 
     def initialize(env = ENV)
       @access_token = env["INTERCOM_ACCESS_TOKEN"]
-      self.base_url = env["INTERCOM_BASE_URL"] || :us
+      @base_url = REGIONS[:us]
+      from_env = env["INTERCOM_BASE_URL"].to_s.strip
+      begin
+        self.base_url = from_env unless from_env.empty?
+      rescue ConfigurationError => e
+        # Not raised here: that would stop the app from booting over a setting its initializer
+        # may still override. The sync raises it at first use instead (see #base_url).
+        @base_url_error = ConfigurationError.new("INTERCOM_BASE_URL: #{e.message}")
+      end
+      @enabled_env = env["INTERCOM_SYNC_ENABLED"]
       @api_version = DEFAULT_API_VERSION
       @enabled = TRUE_WORDS.include?(env["INTERCOM_SYNC_ENABLED"].to_s.strip.downcase)
       @timeout = 30
@@ -111,16 +160,40 @@ module IntercomSync
       enabled? && !access_token.to_s.empty?
     end
 
-    # Accepts :us, :eu, :au (or their names as strings) or any absolute URL.
+    # Raises the ConfigurationError of a bad INTERCOM_BASE_URL the app did not override.
+    def base_url
+      raise @base_url_error if @base_url_error
+
+      @base_url
+    end
+
+    # Accepts :us, :eu, :au (or their names as strings) or an absolute http(s) URL; the C core
+    # checks the rest when a client is made (plain http only to loopback, no query).
     def base_url=(value)
       @base_url = self.class.resolve_base_url(value)
+      @base_url_error = nil
     end
 
     def self.resolve_base_url(value)
-      region = value.to_s.strip.downcase.to_sym
-      return REGIONS.fetch(region) if REGIONS.key?(region)
+      if value.is_a?(Symbol) || value.is_a?(String)
+        region = value.to_s.strip.downcase.to_sym
+        return REGIONS.fetch(region) if REGIONS.key?(region)
+        return value if absolute_url?(value.to_s)
+      end
 
-      value.to_s
+      raise ConfigurationError, "base_url = #{shown_url(value)} is neither a region nor an absolute URL: use #{BASE_URL_FORMS}"
+    end
+
+    def self.absolute_url?(text)
+      uri = URI.parse(text)
+      %w[http https].include?(uri.scheme&.downcase) && !uri.host.to_s.empty? && uri.userinfo.nil?
+    rescue URI::InvalidURIError
+      false
+    end
+
+    # The value for a message, without credentials a URL may carry.
+    def self.shown_url(value)
+      value.is_a?(String) ? value.sub(%r{//[^/@]*@}, "//[FILTERED]@").inspect[0, 120] : value.inspect[0, 120]
     end
 
     def enabled?
@@ -129,7 +202,7 @@ module IntercomSync
 
     # The token is left out so that logging a configuration never leaks it.
     def inspect
-      "#<#{self.class.name} base_url=#{base_url.inspect} api_version=#{api_version.inspect} " \
+      "#<#{self.class.name} base_url=#{(@base_url_error ? 'invalid' : @base_url).inspect} api_version=#{api_version.inspect} " \
         "enabled=#{enabled?} access_token=#{access_token ? '[FILTERED]' : 'nil'}>"
     end
   end
