@@ -56,11 +56,12 @@ module IntercomSync
       rate_limit_retries: [RETRIES, ->(v) { v.is_a?(Integer) && v.between?(0, 100) }]
     }.freeze
 
-    attr_accessor :access_token, :api_version, :enabled, :ca_file, :user_attributes, :team_attributes,
+    attr_accessor :access_token, :api_version, :ca_file, :user_attributes, :team_attributes,
                   :user_custom_attributes_except, :team_custom_attributes_except,
                   :user_class, :pace_requests
     attr_reader :unknown_attributes, :rate_limit, *NUMBER_SETTINGS.keys
     attr_writer :logger
+    attr_reader :enabled
 
     NUMBER_SETTINGS.each do |name, (forms, valid)|
       define_method(:"#{name}=") do |value|
@@ -158,6 +159,38 @@ module IntercomSync
     # True when the sync should run: enabled and a token configured.
     def active?
       enabled? && !access_token.to_s.empty?
+    end
+
+    def enabled=(value)
+      @enabled = value
+      @enabled_set = true
+    end
+
+    # Why the sync is off, and how to turn it on; nil when it is on.
+    def inactive_reason
+      no_token = access_token.to_s.empty?
+      return nil if enabled? && !no_token
+      return "intercom_sync has no access token: set INTERCOM_ACCESS_TOKEN (or config.access_token) to sync with Intercom" if enabled?
+
+      how = "set INTERCOM_SYNC_ENABLED=true (or config.enabled = true) to sync with Intercom"
+      why = if @enabled_set then "disabled by config.enabled = #{@enabled.inspect[0, 40]}; set config.enabled = true to sync with Intercom"
+            elsif @enabled_env.to_s.strip.empty? then "disabled: INTERCOM_SYNC_ENABLED is not set; #{how}"
+            else "disabled: INTERCOM_SYNC_ENABLED is #{@enabled_env.inspect[0, 40]}, not one of #{TRUE_WORDS.join(', ')}; #{how}"
+            end
+      "intercom_sync is #{why}#{' (and INTERCOM_ACCESS_TOKEN is not set either)' if no_token}"
+    end
+
+    # active?, and when the sync is off, the reason in the log once per process: a sync that
+    # quietly does nothing looks like one that worked.
+    def active_or_warn
+      return true if active?
+
+      reason = inactive_reason
+      unless @warned == [Process.pid, reason]
+        @warned = [Process.pid, reason]
+        logger.warn("[intercom_sync] #{reason}")
+      end
+      false
     end
 
     # Raises the ConfigurationError of a bad INTERCOM_BASE_URL the app did not override.
