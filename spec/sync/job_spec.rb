@@ -31,9 +31,14 @@ RSpec.describe "SyncWithIntercomJob", sync: true do
 
   it "retries transient failures with a growing wait" do
     emulator.inject(:status, status: 503)
-    SyncWithIntercomJob.perform_now(user)
+    SyncWithIntercomJob.perform_now(user) # the first run: executions**4 + 2 + rand(5) = 3 to 7 s
     expect(enqueued.size).to eq(1)
-    expect(enqueued.first[:at]).to be > Time.now.to_f
+    expect(enqueued.first[:at] - Time.now.to_f).to be_between(2.5, 7)
+    job = SyncWithIntercomJob.new(user)
+    job.executions = 2 # the third run: 83 to 87 s
+    job.perform_now
+    expect(enqueued.size).to eq(2)
+    expect(enqueued.last[:at] - Time.now.to_f).to be_between(82.5, 87)
   end
 
   {
