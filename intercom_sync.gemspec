@@ -21,11 +21,5 @@ Gem::Specification.new do |spec|
   spec.require_paths = ["lib"]
   spec.extensions = ["ext/intercom_sync/extconf.rb"]
 
-  # Default gems that Ruby 3.4 (base64, bigdecimal) and 3.5 (logger) turn into bundled gems,
-  # which Bundler loads only when declared.
-  spec.add_dependency "base64", ">= 0.1"      # the emulator's search cursors
-  spec.add_dependency "bigdecimal", ">= 3.1"  # BigDecimal custom attribute values
-  spec.add_dependency "logger", ">= 1.5"      # the default logger outside Rails
-
   spec.metadata["rubygems_mfa_required"] = "true"
 end
