@@ -58,10 +58,10 @@ module IntercomSync
 
     attr_accessor :access_token, :api_version, :ca_file, :user_attributes, :team_attributes,
                   :user_custom_attributes_except, :team_custom_attributes_except,
-                  :user_class, :pace_requests
+                  :user_class
     attr_reader :unknown_attributes, :rate_limit, *NUMBER_SETTINGS.keys
     attr_writer :logger
-    attr_reader :enabled
+    attr_reader :enabled, :pace_requests
 
     NUMBER_SETTINGS.each do |name, (forms, valid)|
       define_method(:"#{name}=") do |value|
@@ -120,22 +120,32 @@ module IntercomSync
     end
 
     def rate_limit=(mode)
-      mode = mode.to_sym
-      raise ArgumentError, "rate_limit must be :sleep or :raise" unless %i[sleep raise].include?(mode)
-
-      @rate_limit = mode
+      @rate_limit = self.class.choice(:rate_limit, mode, %i[sleep raise])
     end
 
     # What to do with a custom attribute Intercom does not define yet: :create it through the
     # Data Attributes API (type inferred from the value), :skip it with a warning, or :raise
     # IntercomSync::UnknownAttributeError before anything is written.
     def unknown_attributes=(policy)
-      policy = policy.to_sym
-      unless UNKNOWN_ATTRIBUTE_POLICIES.include?(policy)
-        raise ArgumentError, "unknown_attributes must be one of #{UNKNOWN_ATTRIBUTE_POLICIES.join(', ')}"
-      end
+      @unknown_attributes = self.class.choice(:unknown_attributes, policy, UNKNOWN_ATTRIBUTE_POLICIES)
+    end
 
-      @unknown_attributes = policy
+    # Only true or false: `config.enabled = ENV["X"]` would make "false" enable the sync.
+    def pace_requests=(value)
+      @pace_requests = self.class.boolean(:pace_requests, value)
+    end
+
+    def self.choice(name, value, allowed)
+      symbol = value.to_sym if value.is_a?(String) || value.is_a?(Symbol)
+      return symbol if allowed.include?(symbol)
+
+      raise ConfigurationError, "#{name} = #{value.inspect[0, 80]} is not valid: use one of #{allowed.map(&:inspect).join(', ')}"
+    end
+
+    def self.boolean(name, value)
+      return value if [true, false].include?(value)
+
+      raise ConfigurationError, "#{name} = #{value.inspect[0, 80]} is not valid: use true or false"
     end
 
     def logger
@@ -162,7 +172,7 @@ module IntercomSync
     end
 
     def enabled=(value)
-      @enabled = value
+      @enabled = self.class.boolean(:enabled, value)
       @enabled_set = true
     end
 

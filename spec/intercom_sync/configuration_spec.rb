@@ -72,6 +72,27 @@ RSpec.describe IntercomSync::Configuration do
       end
     end
 
+    {
+      rate_limit: [:wait, "", nil, 1], unknown_attributes: [:ignore, nil, 2],
+      enabled: ["false", "true", 1, :yes], pace_requests: ["false", 0]
+    }.each do |name, bads|
+      bads.each do |bad|
+        it "refuses #{name} = #{bad.inspect} with a ConfigurationError" do
+          expect { config.public_send(:"#{name}=", bad) }.to raise_error(IntercomSync::ConfigurationError) { |e|
+            expect(e.message).to include(name.to_s, bad.inspect)
+          }
+        end
+      end
+    end
+
+    it "still takes the symbols and booleans it documents" do
+      config.rate_limit = "raise"
+      config.unknown_attributes = :skip
+      config.enabled = true
+      config.pace_requests = false
+      expect([config.rate_limit, config.unknown_attributes, config.enabled?, config.pace_requests]).to eq([:raise, :skip, true, false])
+    end
+
     it "accepts sensible values, fractions and Rational included, and nil for no sync deadline" do
       config.timeout = 2.5
       config.connect_timeout = Rational(1, 2)
