@@ -59,9 +59,8 @@ module IntercomSync
     attr_accessor :access_token, :api_version, :ca_file, :user_attributes, :team_attributes,
                   :user_custom_attributes_except, :team_custom_attributes_except,
                   :user_class
-    attr_reader :unknown_attributes, :rate_limit, *NUMBER_SETTINGS.keys
+    attr_reader :unknown_attributes, :rate_limit, :enabled, :pace_requests, *NUMBER_SETTINGS.keys
     attr_writer :logger
-    attr_reader :enabled, :pace_requests
 
     NUMBER_SETTINGS.each do |name, (forms, valid)|
       define_method(:"#{name}=") do |value|
@@ -92,6 +91,7 @@ module IntercomSync
       @max_response_bytes = 10 * 1024 * 1024
       @ca_file = nil
       @logger = nil
+      @warned_lock = Mutex.new
       @user_attributes = DEFAULT_USER_ATTRIBUTES.dup
       @team_attributes = DEFAULT_TEAM_ATTRIBUTES.dup
       # Never custom attributes: the seed's lists (fields sent as standard ones), plus the
@@ -130,7 +130,6 @@ module IntercomSync
       @unknown_attributes = self.class.choice(:unknown_attributes, policy, UNKNOWN_ATTRIBUTE_POLICIES)
     end
 
-    # Only true or false: `config.enabled = ENV["X"]` would make "false" enable the sync.
     def pace_requests=(value)
       @pace_requests = self.class.boolean(:pace_requests, value)
     end
@@ -171,6 +170,7 @@ module IntercomSync
       enabled? && !access_token.to_s.empty?
     end
 
+    # Only true or false: `config.enabled = ENV["X"]` would make "false" enable the sync.
     def enabled=(value)
       @enabled = self.class.boolean(:enabled, value)
       @enabled_set = true
@@ -196,10 +196,10 @@ module IntercomSync
       return true if active?
 
       reason = inactive_reason
-      unless @warned == [Process.pid, reason]
-        @warned = [Process.pid, reason]
-        logger.warn("[intercom_sync] #{reason}")
+      first = @warned_lock.synchronize do
+        @warned != [Process.pid, reason] && (@warned = [Process.pid, reason])
       end
+      logger.warn("[intercom_sync] #{reason}") if first
       false
     end
 

@@ -17,6 +17,16 @@ RSpec.describe "a sync that is off", sync: true do
     expect(emulator.requests).to be_empty
   end
 
+  it "says it once when many threads find it off at the same moment" do
+    IntercomSync.configuration.enabled = false
+    users = poro_users(16, "d")
+    start = Queue.new
+    threads = users.map { |u| Thread.new { start.pop; SyncWithIntercom.perform(u) } }
+    users.size.times { start << true }
+    expect(threads.map(&:value)).to all(be_nil)
+    expect(lines_about("disabled").size).to eq(1)
+  end
+
   it "says which: no token is not the same as disabled" do
     IntercomSync.configuration.access_token = ""
     2.times { SyncWithIntercom.perform(create_user(email: "#{rand(1 << 30)}@example.com")) }
