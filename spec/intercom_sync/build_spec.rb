@@ -18,7 +18,7 @@ RSpec.describe "the gem's build and dependencies" do
     expect((required.uniq & bundled_gems) - spec.runtime_dependencies.map(&:name)).to eq([])
   end
 
-  it "takes BigDecimal values without loading bigdecimal itself" do
+  it "takes BigDecimal values without loading bigdecimal itself", subprocess: true do
     script = 'require "intercom_sync"; print $LOADED_FEATURES.grep(/bigdecimal|base64/).size; ' \
              'require "bigdecimal"; print " ", IntercomSync::CustomAttributes.scalar(BigDecimal("2.5"))'
     out, status = Open3.capture2e(RbConfig.ruby, "-I", File.join(root, "lib"), "-e", script)
