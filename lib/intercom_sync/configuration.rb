@@ -224,7 +224,9 @@ module IntercomSync
         return value if absolute_url?(value.to_s)
       end
 
-      raise ConfigurationError, "base_url = #{shown_url(value)} is neither a region nor an absolute URL: use #{BASE_URL_FORMS}"
+      hint = %( (a scheme is missing: "http://#{value}"?)) if value.is_a?(String) && value.match?(/\A[\w.-]+:\d+\z/)
+      raise ConfigurationError, "base_url = #{shown_url(value)} is neither a region nor an absolute URL#{hint}: " \
+                                "use #{BASE_URL_FORMS}"
     end
 
     def self.absolute_url?(text)

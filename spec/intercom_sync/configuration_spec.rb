@@ -40,6 +40,11 @@ RSpec.describe IntercomSync::Configuration do
       end
     end
 
+    it "suggests the scheme a host:port lacks" do
+      expect { config.base_url = "localhost:4013" }
+        .to raise_error(IntercomSync::ConfigurationError, %r{a scheme is missing: "http://localhost:4013"\?})
+    end
+
     it "never echoes credentials given in a URL" do
       expect { config.base_url = "https://user:hunter2@example.com" }
         .to raise_error(IntercomSync::ConfigurationError) { |e| expect(e.message).to include("base_url").and(not_include("hunter2")) }
