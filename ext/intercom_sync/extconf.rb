@@ -50,10 +50,14 @@ have_func("rb_enc_interned_str", "ruby/encoding.h")
 
 append_cflags("-std=c99")
 append_cflags("-fvisibility=hidden")
+# Ruby's own headers have unused parameters: this must come before -Wextra, whose probe
+# compiles them with -Werror (and so silently dropped -Wextra when it came after).
+append_cflags("-Wno-unused-parameter")
 append_cflags("-Wall")
 append_cflags("-Wextra")
 append_cflags("-Wmissing-noreturn")
-append_cflags("-Wno-unused-parameter")
+# C API that newer Rubies deprecate, then remove, shows up here first.
+append_cflags("-Wdeprecated-declarations")
 
 if ENV["ISYNC_DEBUG"] == "1"
   $CFLAGS << " -O0 -ggdb3 -DRUBY_DEBUG -Werror"

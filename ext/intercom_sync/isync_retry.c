@@ -135,6 +135,9 @@ void isync_budget_reset(isync_budget *b)
     pthread_mutex_unlock(&budgets_lock);
 }
 
+/* The same classification as IntercomSync::TRANSIENCE (lib/intercom_sync/errors.rb), which
+ * spec/intercom_sync/errors_spec.rb holds this to. TLS failures are not retried: a certificate
+ * that does not verify stays so. */
 int isync_error_transient(const isync_error *e)
 {
     switch (e->kind) {
@@ -144,8 +147,11 @@ int isync_error_transient(const isync_error *e)
     case ISYNC_E_PARSE:      /* a garbled or empty 2xx body: a proxy or a hiccup */
         return 1;
     case ISYNC_E_HTTP:
-        return e->http_status == 500 || e->http_status == 502 || e->http_status == 503 ||
-               e->http_status == 504 || e->http_status == 408;
+        /* 408 invites a repeat; 5xx are the server's trouble, except 501 and 505, which answer
+         * the same way every time */
+        if (e->http_status == 408) return 1;
+        return e->http_status >= 500 && e->http_status <= 599 && e->http_status != 501 &&
+               e->http_status != 505;
     default:
         return 0;
     }

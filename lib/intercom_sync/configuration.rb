@@ -1,5 +1,7 @@
 # frozen_string_literal: true
 
+require "uri"
+
 module IntercomSync
   # Settings shared by every client and sync in the process. Defaults come from ENV so that a
   # deployed app needs no initializer; an initializer overrides them with IntercomSync.configure.
@@ -24,17 +26,64 @@ module IntercomSync
     }.freeze
     UNKNOWN_ATTRIBUTE_POLICIES = %i[create skip raise].freeze
 
-    attr_accessor :access_token, :api_version, :enabled, :timeout, :connect_timeout,
-                  :max_response_bytes, :ca_file, :user_attributes, :team_attributes,
-                  :user_custom_attributes_except, :team_custom_attributes_except, :lead_window,
-                  :user_class, :max_retries, :retry_base_delay, :retry_max_delay, :rate_limit_retries,
-                  :pace_requests, :sync_deadline
-    attr_reader :base_url, :unknown_attributes, :rate_limit
+    DAY = 86_400
+    BASE_URL_FORMS = ":us, :eu, :au (or their names as strings), or an absolute URL such as " \
+                     "\"https://api.intercom.io\" or \"http://127.0.0.1:4010\" (the emulator)"
+
+    # Numbers checked when set (a wrong one used to surface at the first sync, or reach C as
+    # undefined behaviour: Float::INFINITY as a deadline): setting => [accepted forms, check].
+    # The bounds are the C core's (seconds up to a day; retries up to 100).
+    def self.real?(value)
+      value.is_a?(Numeric) && value.real? && value.finite?
+    end
+
+    def self.seconds?(value)
+      real?(value) && value.positive? && value <= DAY
+    end
+
+    SECONDS = "a number of seconds above 0 and at most #{DAY}".freeze
+    RETRIES = "an Integer from 0 to 100"
+    NUMBER_SETTINGS = {
+      timeout: [SECONDS, ->(v) { seconds?(v) }],
+      connect_timeout: [SECONDS, ->(v) { seconds?(v) }],
+      retry_base_delay: [SECONDS, ->(v) { seconds?(v) }],
+      retry_max_delay: [SECONDS, ->(v) { seconds?(v) }],
+      sync_deadline: ["#{SECONDS}, or nil for none", ->(v) { v.nil? || seconds?(v) }],
+      lead_window: ["a number of seconds from 0 to #{365 * DAY} (a year)", ->(v) { real?(v) && v.between?(0, 365 * DAY) }],
+      max_response_bytes: ["an Integer number of bytes from 1 to #{1 << 30} (1 GiB)",
+                           ->(v) { v.is_a?(Integer) && v.between?(1, 1 << 30) }],
+      max_retries: [RETRIES, ->(v) { v.is_a?(Integer) && v.between?(0, 100) }],
+      rate_limit_retries: [RETRIES, ->(v) { v.is_a?(Integer) && v.between?(0, 100) }]
+    }.freeze
+
+    attr_accessor :access_token, :api_version, :ca_file, :user_attributes, :team_attributes,
+                  :user_custom_attributes_except, :team_custom_attributes_except,
+                  :user_class
+    attr_reader :unknown_attributes, :rate_limit, :enabled, :pace_requests, *NUMBER_SETTINGS.keys
     attr_writer :logger
+
+    NUMBER_SETTINGS.each do |name, (forms, valid)|
+      define_method(:"#{name}=") do |value|
+        unless valid.call(value)
+          raise ConfigurationError, "#{name} = #{value.inspect[0, 80]} is not valid: use #{forms}"
+        end
+
+        instance_variable_set(:"@#{name}", value)
+      end
+    end
 
     def initialize(env = ENV)
       @access_token = env["INTERCOM_ACCESS_TOKEN"]
-      self.base_url = env["INTERCOM_BASE_URL"] || :us
+      @base_url = REGIONS[:us]
+      from_env = env["INTERCOM_BASE_URL"].to_s.strip
+      begin
+        self.base_url = from_env unless from_env.empty?
+      rescue ConfigurationError => e
+        # Not raised here: that would stop the app from booting over a setting its initializer
+        # may still override. The sync raises it at first use instead (see #base_url).
+        @base_url_error = ConfigurationError.new("INTERCOM_BASE_URL: #{e.message}")
+      end
+      @enabled_env = env["INTERCOM_SYNC_ENABLED"]
       @api_version = DEFAULT_API_VERSION
       @enabled = TRUE_WORDS.include?(env["INTERCOM_SYNC_ENABLED"].to_s.strip.downcase)
       @timeout = 30
@@ -42,6 +91,7 @@ module IntercomSync
       @max_response_bytes = 10 * 1024 * 1024
       @ca_file = nil
       @logger = nil
+      @warned_lock = Mutex.new
       @user_attributes = DEFAULT_USER_ATTRIBUTES.dup
       @team_attributes = DEFAULT_TEAM_ATTRIBUTES.dup
       # Never custom attributes: the seed's lists (fields sent as standard ones), plus the
@@ -70,22 +120,31 @@ module IntercomSync
     end
 
     def rate_limit=(mode)
-      mode = mode.to_sym
-      raise ArgumentError, "rate_limit must be :sleep or :raise" unless %i[sleep raise].include?(mode)
-
-      @rate_limit = mode
+      @rate_limit = self.class.choice(:rate_limit, mode, %i[sleep raise])
     end
 
     # What to do with a custom attribute Intercom does not define yet: :create it through the
     # Data Attributes API (type inferred from the value), :skip it with a warning, or :raise
     # IntercomSync::UnknownAttributeError before anything is written.
     def unknown_attributes=(policy)
-      policy = policy.to_sym
-      unless UNKNOWN_ATTRIBUTE_POLICIES.include?(policy)
-        raise ArgumentError, "unknown_attributes must be one of #{UNKNOWN_ATTRIBUTE_POLICIES.join(', ')}"
-      end
+      @unknown_attributes = self.class.choice(:unknown_attributes, policy, UNKNOWN_ATTRIBUTE_POLICIES)
+    end
 
-      @unknown_attributes = policy
+    def pace_requests=(value)
+      @pace_requests = self.class.boolean(:pace_requests, value)
+    end
+
+    def self.choice(name, value, allowed)
+      symbol = value.to_sym if value.is_a?(String) || value.is_a?(Symbol)
+      return symbol if allowed.include?(symbol)
+
+      raise ConfigurationError, "#{name} = #{value.inspect[0, 80]} is not valid: use one of #{allowed.map(&:inspect).join(', ')}"
+    end
+
+    def self.boolean(name, value)
+      return value if [true, false].include?(value)
+
+      raise ConfigurationError, "#{name} = #{value.inspect[0, 80]} is not valid: use true or false"
     end
 
     def logger
@@ -111,16 +170,75 @@ module IntercomSync
       enabled? && !access_token.to_s.empty?
     end
 
-    # Accepts :us, :eu, :au (or their names as strings) or any absolute URL.
+    # Only true or false: `config.enabled = ENV["X"]` would make "false" enable the sync.
+    def enabled=(value)
+      @enabled = self.class.boolean(:enabled, value)
+      @enabled_set = true
+    end
+
+    # Why the sync is off, and how to turn it on; nil when it is on.
+    def inactive_reason
+      no_token = access_token.to_s.empty?
+      return nil if enabled? && !no_token
+      return "intercom_sync has no access token: set INTERCOM_ACCESS_TOKEN (or config.access_token) to sync with Intercom" if enabled?
+
+      how = "set INTERCOM_SYNC_ENABLED=true (or config.enabled = true) to sync with Intercom"
+      why = if @enabled_set then "disabled by config.enabled = #{@enabled.inspect[0, 40]}; set config.enabled = true to sync with Intercom"
+            elsif @enabled_env.to_s.strip.empty? then "disabled: INTERCOM_SYNC_ENABLED is not set; #{how}"
+            else "disabled: INTERCOM_SYNC_ENABLED is #{@enabled_env.inspect[0, 40]}, not one of #{TRUE_WORDS.join(', ')}; #{how}"
+            end
+      "intercom_sync is #{why}#{' (and INTERCOM_ACCESS_TOKEN is not set either)' if no_token}"
+    end
+
+    # active?, and when the sync is off, the reason in the log once per process: a sync that
+    # quietly does nothing looks like one that worked.
+    def active_or_warn
+      return true if active?
+
+      reason = inactive_reason
+      first = @warned_lock.synchronize do
+        @warned != [Process.pid, reason] && (@warned = [Process.pid, reason])
+      end
+      logger.warn("[intercom_sync] #{reason}") if first
+      false
+    end
+
+    # Raises the ConfigurationError of a bad INTERCOM_BASE_URL the app did not override.
+    def base_url
+      raise @base_url_error if @base_url_error
+
+      @base_url
+    end
+
+    # Accepts :us, :eu, :au (or their names as strings) or an absolute http(s) URL; the C core
+    # checks the rest when a client is made (plain http only to loopback, no query).
     def base_url=(value)
       @base_url = self.class.resolve_base_url(value)
+      @base_url_error = nil
     end
 
     def self.resolve_base_url(value)
-      region = value.to_s.strip.downcase.to_sym
-      return REGIONS.fetch(region) if REGIONS.key?(region)
+      if value.is_a?(Symbol) || value.is_a?(String)
+        region = value.to_s.strip.downcase.to_sym
+        return REGIONS.fetch(region) if REGIONS.key?(region)
+        return value if absolute_url?(value.to_s)
+      end
 
-      value.to_s
+      hint = %( (a scheme is missing: "http://#{value}"?)) if value.is_a?(String) && value.match?(/\A[\w.-]+:\d+\z/)
+      raise ConfigurationError, "base_url = #{shown_url(value)} is neither a region nor an absolute URL#{hint}: " \
+                                "use #{BASE_URL_FORMS}"
+    end
+
+    def self.absolute_url?(text)
+      uri = URI.parse(text)
+      %w[http https].include?(uri.scheme&.downcase) && !uri.host.to_s.empty? && uri.userinfo.nil?
+    rescue URI::InvalidURIError
+      false
+    end
+
+    # The value for a message, without credentials a URL may carry.
+    def self.shown_url(value)
+      value.is_a?(String) ? value.sub(%r{//[^/@]*@}, "//[FILTERED]@").inspect[0, 120] : value.inspect[0, 120]
     end
 
     def enabled?
@@ -129,7 +247,7 @@ module IntercomSync
 
     # The token is left out so that logging a configuration never leaks it.
     def inspect
-      "#<#{self.class.name} base_url=#{base_url.inspect} api_version=#{api_version.inspect} " \
+      "#<#{self.class.name} base_url=#{(@base_url_error ? 'invalid' : @base_url).inspect} api_version=#{api_version.inspect} " \
         "enabled=#{enabled?} access_token=#{access_token ? '[FILTERED]' : 'nil'}>"
     end
   end

@@ -10,12 +10,20 @@ module IntercomSync
     PER_PAGE = 150
     # Contacts created while we page make the list longer than its first total_count said.
     SLACK_PAGES = 20
+    # Pages read at most, however many users are synced (1.5 million contacts); the users not
+    # reached by then are looked up one by one.
+    MAX_PAGES = 10_000
 
-    attr_reader :requests
+    attr_reader :requests, :max_pages
 
-    def initialize(client)
+    # for_users: how many users the pages are read for. A page stands in for lookups, so reading
+    # more pages than there are users costs more than looking each one up: that (plus the slack,
+    # up to MAX_PAGES) bounds the read, whatever total_count the server claims.
+    def initialize(client, for_users: nil)
       @client = client
       @requests = 0
+      @for_users = for_users
+      @max_pages = [(for_users || MAX_PAGES) + SLACK_PAGES, MAX_PAGES].min
     end
 
     # Contacts in the workspace according to the first page; nil when Intercom did not say.
@@ -42,16 +50,20 @@ module IntercomSync
     end
 
     # Yields each page's users as { external_id => contact } (leads and contacts without an
-    # external_id left out). Raises ParseError for a list that is not one, or never ends.
+    # external_id left out). Raises ParseError for a list that is not one, or goes on past the
+    # bound (max_pages, or fewer when total_count says so: the server may only lower it).
     def each_page
       page = first_page
-      limit = (total_pages || 0) + SLACK_PAGES
+      limit = [total_pages&.+(SLACK_PAGES), max_pages].compact.min
       pages = 1
       loop do
         yield users_of(page)
         cursor = next_cursor(page)
         break unless cursor && !page["data"].empty?
-        raise ParseError, "GET /contacts did not end after #{pages} pages (#{total_count.inspect} contacts)" if pages >= limit
+        if pages >= limit
+          raise ParseError, "GET /contacts did not end after #{pages} pages (read for #{@for_users.inspect} users; " \
+                            "the list claims #{total_count.inspect} contacts)"
+        end
 
         page = fetch(cursor)
         pages += 1

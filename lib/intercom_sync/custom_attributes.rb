@@ -1,6 +1,5 @@
 # frozen_string_literal: true
 
-require "bigdecimal"
 require "date"
 
 module IntercomSync
@@ -50,7 +49,8 @@ module IntercomSync
       when Integer then INT64.cover?(value) ? value : value.to_s
       when Symbol then scalar(value.to_s, warnings: warnings, name: name)
       when Float then value.finite? ? value : nil
-      when BigDecimal, Rational then scalar(value.to_f)
+      # BigDecimal and Rational (named by Numeric: bigdecimal is a bundled gem from Ruby 3.4)
+      when Numeric then value.real? ? scalar(value.to_f) : bounded_text(value.to_s, warnings, name)
       when Date then date_seconds(value)
       when Hash, Array then Native.generate_json(nested(value))
       when String then bounded_text(value, warnings, name)

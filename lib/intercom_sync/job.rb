@@ -6,42 +6,59 @@ require "intercom_sync"
 # The seed's job, now calling the native sync. An app that defines its own
 # SyncWithIntercomJob keeps it; this one is defined only when none exists.
 #
-# Failures are sorted, never swallowed silently:
+# Failures are sorted, never swallowed silently, by the one classification of
+# IntercomSync::TRANSIENCE (Error#transient?):
 # - a rate limit reschedules the job for when Intercom's window refills, instead of holding a
 #   worker thread asleep (the sync runs with rate_limit: :raise);
-# - transient failures (network, 5xx, garbled answers, a busy client) retry with growing waits;
-# - permanent rejections (bad token, missing scope, data Intercom refuses, an email that belongs
-#   to another contact, a configuration error) are discarded with an error in the log: retrying
-#   cannot help, and an admin must act.
+# - transient failures (network, most 5xx, 408, garbled answers, a busy client) retry with
+#   growing waits, then are raised for the queue backend to record;
+# - permanent ones (bad token, missing scope, data Intercom refuses, an email that belongs to
+#   another contact, a redirect, a 404, a configuration error) are discarded with an error in
+#   the log: retrying cannot help, and an admin must act;
+# - a user deleted before the job ran is discarded with one line in the log.
+# Anything else (the app's own errors) is left to the queue backend.
 unless defined?(SyncWithIntercomJob)
   class SyncWithIntercomJob < ActiveJob::Base
     queue_as :crm_sync
 
-    TRANSIENT_ERRORS = [IntercomSync::TransportError, IntercomSync::ParseError, IntercomSync::ServerError,
-                        IntercomSync::BusyError].freeze
-    PERMANENT_ERRORS = [IntercomSync::AuthenticationError, IntercomSync::ForbiddenError,
-                        IntercomSync::ConfigurationError, IntercomSync::InvalidInputError,
-                        IntercomSync::BadRequestError, IntercomSync::UnprocessableEntityError,
-                        IntercomSync::ConflictError, IntercomSync::EncodeError,
-                        IntercomSync::ResponseTooLargeError].freeze
     RATE_LIMIT_ATTEMPTS = 25
     TRANSIENT_ATTEMPTS = 8
 
-    # Handlers are matched last-declared first: the rate-limit rule wins over the others.
-    discard_on(*PERMANENT_ERRORS) do |job, error|
-      message = "[intercom_sync] #{job.class.name} #{job.job_id} gave up on #{job.arguments.first.inspect}: " \
-                "#{error.class}: #{error.message}"
-      job.logger.error(IntercomSync.configuration.redact(message))
-    end
-    retry_on(*TRANSIENT_ERRORS, attempts: TRANSIENT_ATTEMPTS, wait: ->(executions) { (executions**4) + 2 + rand(5) })
-    rescue_from(IntercomSync::RateLimitError) do |error|
-      raise error if executions >= RATE_LIMIT_ATTEMPTS
+    rescue_from(IntercomSync::Error) do |error|
+      if error.is_a?(IntercomSync::RateLimitError)
+        raise error if executions >= RATE_LIMIT_ATTEMPTS
 
-      retry_job(wait: error.retry_in + rand)
+        retry_job(wait: error.retry_in + rand)
+      elsif error.transient?
+        raise error if executions >= TRANSIENT_ATTEMPTS
+
+        retry_job(wait: (executions**4) + 2 + rand(5))
+      else
+        logger.error(IntercomSync.configuration.redact(
+                       "[intercom_sync] #{self.class.name} #{job_id} gave up on #{user_label}: #{error.class}: #{error.message}"
+                     ))
+      end
+    end
+
+    # Only a record that is gone: a database that is down is the backend's to retry.
+    rescue_from(ActiveJob::DeserializationError) do |error|
+      missing = error.cause
+      raise error unless defined?(ActiveRecord::RecordNotFound) && missing.is_a?(ActiveRecord::RecordNotFound)
+
+      logger.info("[intercom_sync] #{self.class.name} #{job_id}: #{missing.model || 'its user'} #{missing.id} " \
+                  "no longer exists; nothing to sync, discarded")
     end
 
     def perform(user)
       SyncWithIntercom.perform(user, rate_limit: :raise)
+    end
+
+    private
+
+    # The user by class and id: the record's inspect would put all its columns in the log.
+    def user_label
+      user = arguments.first
+      user.respond_to?(:id) ? "#{user.class.name} #{user.id}" : user.class.name
     end
   end
 end

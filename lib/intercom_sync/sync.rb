@@ -11,7 +11,7 @@ module IntercomSync
     # contact: the user's contact from a bulk read (Bulk's prefetch), used instead of a lookup;
     # known_absent: that read covered every contact and lacked the user (create without lookup).
     def run(user, config:, dry_run: false, rate_limit: nil, contact: nil, known_absent: false)
-      return nil unless config.active?
+      return nil unless config.active_or_warn
 
       client = IntercomSync.thread_client(config, rate_limit: rate_limit || config.rate_limit)
       workspace = "#{client.base_url}|#{Digest::SHA256.hexdigest(config.access_token.to_s)[0, 16]}"
@@ -82,7 +82,7 @@ module SyncWithIntercom
   # prefetch: read the workspace's contacts 150 per request instead of one lookup per user
   # (true, false, or :auto: when the pages are at most half as many as the users).
   def perform_all(users, concurrency: 8, collect: true, prefetch: :auto, &block)
-    return nil unless IntercomSync.configuration.active?
+    return nil unless IntercomSync.configuration.active_or_warn
 
     IntercomSync::Bulk.new(users, concurrency: concurrency, collect: collect, prefetch: prefetch).run(&block)
   end

@@ -24,40 +24,48 @@ RSpec.describe "the access token", sync: true do
 
     texts = []
     client = IntercomSync::Client.new(access_token: token, base_url: emulator_with_token.base_url, max_retries: 0)
-    [-> { client.get("/contacts/#{token}") },                         # the token in a path
-     -> { IntercomSync::Client.new(access_token: "#{token}\n", base_url: :us) }, # in a bad header
-     -> { IntercomSync::Client.new(access_token: "wrong", base_url: emulator_with_token.base_url).get("/contacts") },
-     -> { client.post("/contacts", { role: "user", external_id: token, custom_attributes: { token => 1 } }) }].each do |call|
-      call.call
-    rescue IntercomSync::Error => e
-      texts << text_of(e)
-    end
-    emulator_with_token.inject(:status, status: 500, message: "echo #{token}", times: 1)
-    begin
-      client.get("/data_attributes")
-    rescue IntercomSync::Error => e
-      texts << text_of(e)
+    emulator_with_token.inject(:status, status: 500, message: "echo #{token}", times: 1, path: "/data_attributes")
+    # each of these must fail, and its error is checked: none may slip through by not raising
+    {
+      "the token in a path" => [-> { client.get("/contacts/#{token}") }, IntercomSync::NotFoundError],
+      "in a bad header" => [-> { IntercomSync::Client.new(access_token: "#{token}\n", base_url: :us) },
+                            IntercomSync::ConfigurationError],
+      "a wrong token" => [-> { IntercomSync::Client.new(access_token: "wrong", base_url: emulator_with_token.base_url).get("/contacts") },
+                          IntercomSync::AuthenticationError],
+      "in a body Intercom refuses" => [-> { client.post("/contacts", { role: "user", external_id: token, custom_attributes: { token => 1 } }) },
+                                       IntercomSync::ClientError],
+      "echoed by the server" => [-> { client.get("/data_attributes") }, IntercomSync::ServerError]
+    }.each do |what, (call, error)|
+      expect(&call).to raise_error(error) { |e| texts << text_of(e) }, what
     end
 
     user = create_user(timezone: "UTC")
     user.name = "#{token} as a name" # the app's own data may contain it; our messages must not add it
     emulator_with_token.seed_contact(role: "user", external_id: user.id.to_s, email: "ann@example.com", timezone: "Bad/#{token}")
-    begin
-      SyncWithIntercom.perform(user)
-    rescue IntercomSync::Error => e
-      texts << text_of(e)
-    end
+    expect(SyncWithIntercom.perform(user)).to be_a(IntercomSync::Result)
     texts << client.inspect << IntercomSync.configuration.inspect << IntercomSync.thread_client.inspect
+    # the sync's warning about the token-bearing timezone is there, with the token filtered
+    expect(log.string).to include("Ignored invalid timezone", "[FILTERED]")
     texts << log.string
 
-    expect(texts.size).to be >= 8
+    expect(texts.size).to eq(9)
     texts.each { |text| expect(text).not_to include(token) }
   ensure
     emulator_with_token&.stop
   end
 
   it "cannot be sent with TLS verification off, or in clear beyond loopback" do
-    expect { IntercomSync::Client.new(access_token: token, base_url: :us, verify: false) }.to raise_error(ArgumentError)
+    # no option turns verification off...
+    options = IntercomSync::Client.instance_method(:initialize).parameters.map(&:last)
+    expect(options.grep(/verif|insecure|ssl|tls|peer/i)).to eq([])
+    # ...and a server whose certificate does not verify never sees the request, nor the token
+    untrusted = IntercomSync::Emulator::TLS.generate(hosts: ["localhost"])
+    IntercomSync::Emulator.start(tls: untrusted, token: token) do |emu|
+      expect { IntercomSync::Client.new(access_token: token, base_url: emu.base_url).get("/contacts") }
+        .to raise_error(IntercomSync::TLSError) { |e| expect(text_of(e)).not_to include(token) }
+      expect(emu.connections_opened).to eq(1)
+      expect(emu.requests).to eq([])
+    end
     expect { IntercomSync::Client.new(access_token: token, base_url: "http://intercom.example") }
       .to raise_error(IntercomSync::ConfigurationError)
   end

@@ -26,7 +26,18 @@ RSpec.describe "threads and fork", sync: true do
     expect(emulator.contacts.count { |c| c["role"] == "user" }).to eq(48)
   end
 
-  it "refuses, never corrupts, a client used by several threads at once" do
+  it "refuses a second thread's request while a client's request is in flight" do
+    client = IntercomSync::Client.new(access_token: emulator.token, base_url: emulator.base_url)
+    emulator.inject(:latency, seconds: 0.5, path: "/data_attributes")
+    slow = Thread.new { client.get("/data_attributes") }
+    sleep 0.01 until emulator.connections_opened == 1 || !slow.alive? # the first request is on the wire
+    expect { client.get("/contacts?per_page=1") }.to raise_error(IntercomSync::BusyError)
+    expect(slow.value.status).to eq(200)
+    expect(emulator.requests.map(&:path)).to eq(["/data_attributes"]) # the refused one never went out
+    expect(client.get("/contacts?per_page=1").status).to eq(200) # and the client is fine after
+  end
+
+  it "never corrupts a client used by several threads at once" do
     client = IntercomSync::Client.new(access_token: emulator.token, base_url: emulator.base_url)
     outcomes = Queue.new
     Array.new(8) do |i|
@@ -48,6 +59,8 @@ RSpec.describe "threads and fork", sync: true do
   it "syncs in a forked child on fresh connections, and keeps syncing in the parent" do
     users = poro_users(2, "f")
     SyncWithIntercom.perform(users[0])
+    parent_connections = emulator.requests.map(&:connection_id).uniq
+    seen = emulator.requests.size
     reader, writer = IO.pipe
     pid = fork do
       reader.close
@@ -57,8 +70,11 @@ RSpec.describe "threads and fork", sync: true do
       exit!(0)
     end
     writer.close
-    Process.wait(pid)
-    expect($CHILD_STATUS&.success? || $?.success?).to be(true)
+    _, status = Process.wait2(pid)
+    expect(status.success?).to be(true)
+    child_connections = emulator.requests.drop(seen).map(&:connection_id).uniq
+    expect(child_connections).not_to be_empty
+    expect(child_connections & parent_connections).to eq([]) # never the parent's socket
     child_contact = reader.read
     expect(child_contact).to eq(emulator.contact_by_external_id(users[1].id)["id"])
     users[0].name = "Changed In Parent"

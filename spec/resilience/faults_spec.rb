@@ -144,13 +144,18 @@ RSpec.describe "sync under faults", sync: true do
 
     it "ignores unknown fields and tolerates wrong types in fields it only reads" do
       SyncWithIntercom.perform(user)
+      # without a local name and phone the sync pulls Intercom's: the wrong types are at risk
+      user.update!(name: nil, phone_number: nil)
       contact_id = user.reload.metadata["intercom_user_id"]
       contact = emulator.contact(contact_id)
+      emulator.clear_requests!
       emulator.inject(:body, path: "/contacts/#{contact_id}", times: 1,
                              body: contact.merge("name" => 42, "phone" => ["x"], "location" => "Paris", "new_field" => { "a" => 1 },
                                                  "custom_attributes" => "garbage", "companies" => "none"))
       expect { SyncWithIntercom.perform(user) }.not_to raise_error
-      expect(user.reload.name).to eq("Ann")
+      expect([user.reload.name, user.phone_number]).to eq([nil, nil])
+      expect(calls.grep(/\ADELETE/)).to eq([]) # "companies": "none" is not "no companies"
+      expect_synced_once
     end
 
     it "raises RateLimitError carrying the reset time under rate_limit: :raise" do

@@ -31,9 +31,14 @@ RSpec.describe "SyncWithIntercomJob", sync: true do
 
   it "retries transient failures with a growing wait" do
     emulator.inject(:status, status: 503)
-    SyncWithIntercomJob.perform_now(user)
+    SyncWithIntercomJob.perform_now(user) # the first run: executions**4 + 2 + rand(5) = 3 to 7 s
     expect(enqueued.size).to eq(1)
-    expect(enqueued.first[:at]).to be > Time.now.to_f
+    expect(enqueued.first[:at] - Time.now.to_f).to be_between(2.5, 7)
+    job = SyncWithIntercomJob.new(user)
+    job.executions = 2 # the third run: 83 to 87 s
+    job.perform_now
+    expect(enqueued.size).to eq(2)
+    expect(enqueued.last[:at] - Time.now.to_f).to be_between(82.5, 87)
   end
 
   {
@@ -49,6 +54,57 @@ RSpec.describe "SyncWithIntercomJob", sync: true do
       expect(enqueued).to be_empty
       expect(log.string).to include("gave up", error.name)
     end
+  end
+
+  # Each class the job used to leave to the queue's own retries (for days), and the statuses
+  # whose class alone does not decide, handled as IntercomSync::TRANSIENCE says.
+  {
+    301 => [IntercomSync::RedirectError, :discard], 404 => [IntercomSync::NotFoundError, :discard],
+    406 => [IntercomSync::NotAcceptableError, :discard], 408 => [IntercomSync::ClientError, :retry],
+    501 => [IntercomSync::ServerError, :discard], 502 => [IntercomSync::ServerError, :retry]
+  }.each do |status, (error, action)|
+    it "#{action == :retry ? 'retries' : 'discards'} on HTTP #{status} (#{error.name})" do
+      ActiveJob::Base.logger = Logger.new(log = StringIO.new)
+      emulator.inject(:status, status: status, code: "unlisted")
+      expect { SyncWithIntercomJob.perform_now(user) }.not_to raise_error
+      if action == :retry
+        expect(enqueued.size).to eq(1)
+        expect(log.string).not_to include("gave up")
+      else
+        expect(enqueued).to be_empty
+        expect(log.string).to include("gave up on User #{user.id}: #{error.name}")
+      end
+    end
+  end
+
+  it "names the user by class and id in the discard line, never by inspecting the record" do
+    ActiveJob::Base.logger = Logger.new(log = StringIO.new)
+    emulator.inject(:status, status: 401, code: "unauthorized")
+    SyncWithIntercomJob.perform_now(user)
+    expect(log.string).to include("gave up on User #{user.id}:")
+    expect(log.string).not_to include("ann@example.com")
+    expect(log.string).not_to include("#<User")
+  end
+
+  it "discards, with one log line, a job whose user was deleted before it ran" do
+    job = SyncWithIntercomJob.new(user).serialize
+    id = user.id
+    user.destroy
+    ActiveJob::Base.logger = Logger.new(log = StringIO.new)
+    expect { ActiveJob::Base.execute(job) }.not_to raise_error
+    expect(enqueued).to be_empty
+    expect(emulator.requests).to be_empty
+    lines = log.string.lines.grep(/DeserializationError|no longer exists/)
+    expect(lines.size).to eq(1), log.string
+    expect(lines.first).to include("User #{id}")
+  end
+
+  it "gives up on a transient failure after its attempts, raising it for the queue to see" do
+    emulator.inject(:status, status: 503)
+    job = SyncWithIntercomJob.new(user)
+    job.executions = SyncWithIntercomJob::TRANSIENT_ATTEMPTS - 1
+    expect { job.perform_now }.to raise_error(IntercomSync::ServiceUnavailableError)
+    expect(enqueued).to be_empty
   end
 
   it "discards a user whose email belongs to another user's contact" do

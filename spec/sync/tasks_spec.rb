@@ -56,6 +56,34 @@ RSpec.describe "rake intercom_sync:*", sync: true do
     end
   end
 
+  describe "when the sync is off" do
+    around do |example|
+      require "intercom_sync/job"
+      ActiveJob::Base.queue_adapter = :test
+      example.run
+    ensure
+      ActiveJob::Base.queue_adapter = :inline
+    end
+
+    {
+      "disabled" => [->(c) { c.enabled = false }, /disabled by config\.enabled = false.*config\.enabled = true/],
+      "without a token" => [->(c) { c.access_token = nil }, /no access token.*INTERCOM_ACCESS_TOKEN/]
+    }.each do |why, (switch_off, message)|
+      [["intercom_sync:sync", "1"], ["intercom_sync:plan", "1"], ["intercom_sync:sync_all", "2"],
+       ["intercom_sync:enqueue_all"]].each do |task, *args|
+        it "#{task} says it is #{why}, exits non-zero and does nothing" do
+          user = create_user
+          IntercomSync.configure(&switch_off)
+          expect { run_task(task, *args.map { user.id.to_s }) }
+            .to raise_error(SystemExit) { |e| expect(e.status).not_to eq(0) }
+            .and output(message).to_stderr
+          expect(emulator.requests).to be_empty
+          expect(ActiveJob::Base.queue_adapter.enqueued_jobs).to be_empty
+        end
+      end
+    end
+  end
+
   it "enqueues a job per user on crm_sync" do
     require "intercom_sync/job"
     ActiveJob::Base.queue_adapter = :test

@@ -1,6 +1,5 @@
 # frozen_string_literal: true
 
-require "base64"
 
 module IntercomSync
   class Emulator
@@ -137,14 +136,17 @@ module IntercomSync
         actual == expected
       end
 
+      # URL-safe base64 without padding, like Intercom's (pack, not the base64 gem: a bundled
+      # gem from Ruby 3.4 that Bundler would not load undeclared)
       def encode_cursor(offset)
-        Base64.urlsafe_encode64("offset:#{offset}", padding: false)
+        ["offset:#{offset}"].pack("m0").tr("+/", "-_").delete("=")
       end
 
       def decode_cursor(cursor)
         return 0 if cursor.nil?
 
-        decoded = Base64.urlsafe_decode64(cursor.to_s)
+        text = cursor.to_s.tr("-_", "+/")
+        decoded = (text + ("=" * (-text.length % 4))).unpack1("m0") # strict: ArgumentError if invalid
         raise ArgumentError unless decoded.match?(/\Aoffset:\d+\z/)
 
         decoded.split(":").last.to_i
