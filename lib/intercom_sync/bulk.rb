@@ -17,6 +17,23 @@ module IntercomSync
       def ok?
         error.nil?
       end
+
+      # The sync failed on an error that is not an IntercomSync::Error: no answer of Intercom's,
+      # but a bug (the gem's, or the app model's, such as an as_json that raises).
+      def unexpected?
+        !ok? && !error.is_a?(IntercomSync::Error)
+      end
+
+      # What stopped the sync, in one line; for an unexpected error also where it was raised and
+      # the error that caused it, since its class and message alone rarely tell.
+      def reason
+        return nil if ok?
+        return "#{error.class}: #{error.message}" unless unexpected?
+
+        where = error.backtrace&.first
+        cause = error.cause && " (caused by #{error.cause.class}: #{error.cause.message})"
+        "unexpected #{error.class} (not an IntercomSync::Error)#{" raised at #{where}" if where}: #{error.message}#{cause}"
+      end
     end
 
     # What perform_all returns: the outcomes (unless collect: false) and the counts.
@@ -195,6 +212,9 @@ module IntercomSync
         report.requests += outcome.result&.requests.to_i
       else
         report.failed += 1
+        if outcome.unexpected?
+          @config.logger.error(@config.redact("[intercom_sync] bulk: user #{external_id_of(outcome.user)}: #{outcome.reason}"))
+        end
       end
       report.outcomes << outcome if @collect
     end

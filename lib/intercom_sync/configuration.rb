@@ -132,5 +132,21 @@ module IntercomSync
       "#<#{self.class.name} base_url=#{base_url.inspect} api_version=#{api_version.inspect} " \
         "enabled=#{enabled?} access_token=#{access_token ? '[FILTERED]' : 'nil'}>"
     end
+
+    # ---- intercom_sync app data (issue 10): settings of what is read from and sent for the app's models ----
+
+    # The key of the workspace this configuration syncs with (its caches are kept per workspace):
+    # the URL and a digest of the token, never the token itself. Computed once per token and URL.
+    def workspace_key
+      inputs = [base_url, access_token.to_s]
+      cached = @workspace_key
+      return cached.last if cached && cached.first == inputs
+
+      key = "#{base_url}|#{Digest::SHA256.hexdigest(inputs.last)[0, 16]}"
+      @workspace_key = [inputs, key].freeze
+      key
+    end
+
+    # ---- end of the app data settings ----
   end
 end

@@ -1,7 +1,5 @@
 # frozen_string_literal: true
 
-require "digest"
-
 module IntercomSync
   # One sync of one user: snapshot -> C core (plan, requests, reconciliation) -> local updates.
   module Sync
@@ -14,7 +12,7 @@ module IntercomSync
       return nil unless config.active?
 
       client = IntercomSync.thread_client(config, rate_limit: rate_limit || config.rate_limit)
-      workspace = "#{client.base_url}|#{Digest::SHA256.hexdigest(config.access_token.to_s)[0, 16]}"
+      workspace = config.workspace_key
       input_warnings = []
       snapshot = Snapshot.build(user, config, known_attributes: IntercomSync.attribute_cache.fetch(workspace),
                                               contact: contact, known_absent: known_absent,
