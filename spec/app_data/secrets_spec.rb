@@ -55,7 +55,7 @@ RSpec.describe "what is sent to Intercom (README: What is sent to Intercom)", sy
       user = vault_user
       SyncWithIntercom.perform(user)
       expect(sent_custom_attributes.keys).to contain_exactly("plan", "seats", "deleted")
-      names = emulator.data_attributes(:contact).map { |a| a["name"] }
+      names = emulator.data_attributes("contact").map { |a| a["name"] }
       expect(names).not_to include("password_digest", "api_token")
       expect_no_secret_anywhere
     end
@@ -110,7 +110,7 @@ RSpec.describe "what is sent to Intercom (README: What is sent to Intercom)", sy
       result = SyncWithIntercom.perform(user)
       expect(sent_custom_attributes("/companies").keys).to contain_exactly("tier", "deleted")
       expect(result.filtered_attributes).to eq(["team.webhook_secret"])
-      expect(emulator.data_attributes(:company).map { |a| a["name"] }).not_to include("webhook_secret")
+      expect(emulator.data_attributes("company").map { |a| a["name"] }).not_to include("webhook_secret")
       expect_no_secret_anywhere
     end
 
