@@ -164,7 +164,7 @@ void test_sync_engine(void)
     /* a contact from a bulk page stands in for the lookup: an unchanged user sends nothing */
     static const char *PREFETCHED =
         "{\"external_id\":\"42\",\"intercom_id\":\"old\",\"email\":\"a@b.co\",\"now\":1000000,"
-        "\"custom_attributes\":{},\"known_attributes\":{\"contact\":{},\"company\":{}},"
+        "\"custom_attributes\":{},\"teams\":[],\"known_attributes\":{\"contact\":{},\"company\":{}},"
         "\"contact\":{\"id\":\"u7\",\"role\":\"user\",\"external_id\":\"42\",\"email\":\"a@b.co\","
         "\"companies\":{\"data\":[{\"id\":\"cx\"}],\"has_more\":false}}}";
     static const rule NOTHING[] = {
@@ -174,6 +174,17 @@ void test_sync_engine(void)
     CHECK(strcmp(trace.data, "DELETE /contacts/u7/companies/cx\n") == 0); /* no GET: the page had it */
     CHECK(strstr(result.data, "\"intercom_user_id\":\"u7\"") != NULL);  /* the stored id is replaced */
     CHECK(strstr(result.data, "\"requests\":1") != NULL);
+
+    /* no "teams" (the app's model has none): membership is left alone, no paging, no detach */
+    static const char *NO_TEAMS =
+        "{\"external_id\":\"42\",\"intercom_id\":\"u7\",\"email\":\"a@b.co\",\"now\":1000000,"
+        "\"custom_attributes\":{},\"known_attributes\":{\"contact\":{},\"company\":{}},"
+        "\"contact\":{\"id\":\"u7\",\"role\":\"user\",\"external_id\":\"42\",\"email\":\"a@b.co\","
+        "\"companies\":{\"data\":[{\"id\":\"cx\"}],\"has_more\":true}}}";
+    rc = rerun(NO_TEAMS, 0, NOTHING, &trace, &result, &e);
+    CHECK(rc == 0);
+    CHECK(trace.len == 0);
+    CHECK(strstr(result.data, "\"requests\":0") != NULL);
 
     /* someone else's contact (or a lead) is not used: the usual lookup runs */
     static const char *FOREIGN =
