@@ -95,10 +95,15 @@ module IntercomSync
     def check_selection!(record, selection, setting)
       return unless selection.is_a?(Array)
 
-      selection.each { |name| require_method!(record, name, setting, "sends it as a custom attribute") }
+      selection.each do |name|
+        require_method!(record, name, setting, "sends it as a custom attribute", hint: "or remove it from #{setting}")
+      end
     end
 
-    def require_method!(record, method, setting, use, optional: true, writable: false)
+    # `method` (named by `setting`) must exist on the record, and its writer too when the sync
+    # saves into it. A nil method is the app saying its model has no such field: fine where
+    # the field is optional.
+    def require_method!(record, method, setting, use, optional: true, writable: false, hint: nil)
       if method.nil?
         return if optional
 
@@ -107,7 +112,7 @@ module IntercomSync
       missing = [method, (:"#{method}=" if writable)].compact.find { |m| !record.respond_to?(m) }
       return unless missing
 
-      hint = setting.start_with?("config.custom_attributes", "config.team_custom_attributes") ? "remove it from #{setting}" : "map another method with #{setting} = :a_method#{', or to nil if the model has none' if optional}"
+      hint ||= "map another method with #{setting} = :a_method#{', or to nil if the model has none' if optional}"
       raise ContractError, "#{record.class} has no `#{missing}`: the sync #{use} (#{SECTION}); #{hint}"
     end
   end
