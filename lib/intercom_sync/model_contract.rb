@@ -10,19 +10,20 @@ module IntercomSync
   # before the first request, so that a model that lacks something fails before anything is
   # written on either side, never half way through.
   #
-  # Required: every attribute named in config.user_attributes / team_attributes (an app whose
-  # model has no such field maps it to nil: it is then neither sent nor saved), the metadata
-  # attribute (it keeps Intercom's ids, see MetadataColumn), and update! (or update).
+  # Required: the fields named in config.user_attributes (id, email, name, phone, timezone,
+  # created_at, last_request_at; an app whose model has no such field maps it to nil, and it is
+  # then neither sent nor saved) and, for owned teams, config.team_attributes; on every record
+  # the sync writes, metadata (it keeps Intercom's ids, see MetadataColumn) and update! (or
+  # update); the names of an allow-list (config.custom_attributes, team_custom_attributes).
   # Optional: teams and owned_teams (without them that step is skipped, with one warning per
   # process and model, and nothing is attached, detached or upserted), as_json (no custom
   # attributes without it) and from_oauth? (false without it).
   module ModelContract
     SECTION = 'README "Model contract"'
 
-    # What the sync does with each user attribute, for the messages; the second element says
-    # whether the sync saves values into it.
+    # What the sync does with each user attribute (for the messages) and whether it saves
+    # values into it.
     USER_FIELDS = {
-      id: ["uses it as the contact's external_id", false],
       email: ["sends it as the contact's email", false],
       name: ["sends it, and saves Intercom's when the user has none", true],
       phone: ["sends it, and saves Intercom's when the user has none", true],
@@ -39,6 +40,8 @@ module IntercomSync
       teams: "company membership is not synced (no company is attached or detached)",
       owned_teams: "owned teams are not synced as companies"
     }.freeze
+    # :phone= for :phone, made once per name (a sync checks a dozen on every run)
+    WRITERS = Hash.new { |cache, name| cache[name] = :"#{name}=" }
 
     module_function
 
@@ -46,25 +49,23 @@ module IntercomSync
       raise InvalidInputError, "the user is nil" if user.nil? # no model to hold to a contract: bad data
 
       a = config.user_attributes
-      require_method!(user, a[:id], "config.user_attributes[:id]", USER_FIELDS[:id].first, optional: false)
+      require_method!(user, a[:id], [:user_attributes, :id], "uses it as the contact's external_id", optional: false)
       USER_FIELDS.each do |key, (use, written)|
-        next if key == :id
-
-        require_method!(user, a[key], "config.user_attributes[:#{key}]", use, writable: written)
+        require_method!(user, a[key], [:user_attributes, key], use, writable: written)
       end
-      check_record!(user, a[:metadata], "config.user_attributes[:metadata]")
-      check_selection!(user, config.custom_attributes, "config.custom_attributes")
+      check_record!(user, a[:metadata], [:user_attributes, :metadata])
+      check_selection!(user, config.custom_attributes, :custom_attributes)
     end
 
     # A team the user belongs to (owned: false) or owns.
     def check_team!(team, config, owned:)
       t = config.team_attributes
-      require_method!(team, t[:id], "config.team_attributes[:id]", "uses it as the company's company_id", optional: false)
-      check_record!(team, t[:metadata], "config.team_attributes[:metadata]")
+      require_method!(team, t[:id], [:team_attributes, :id], "uses it as the company's company_id", optional: false)
+      check_record!(team, t[:metadata], [:team_attributes, :metadata])
       return unless owned
 
-      OWNED_TEAM_FIELDS.each { |key, use| require_method!(team, t[key], "config.team_attributes[:#{key}]", use) }
-      check_selection!(team, config.team_custom_attributes, "config.team_custom_attributes")
+      OWNED_TEAM_FIELDS.each { |key, use| require_method!(team, t[key], [:team_attributes, key], use) }
+      check_selection!(team, config.team_custom_attributes, :team_custom_attributes)
     end
 
     # The user's teams or owned teams (key :teams or :owned_teams), or nil when the step is
@@ -95,25 +96,33 @@ module IntercomSync
     def check_selection!(record, selection, setting)
       return unless selection.is_a?(Array)
 
-      selection.each do |name|
-        require_method!(record, name, setting, "sends it as a custom attribute", hint: "or remove it from #{setting}")
-      end
+      selection.each { |name| require_method!(record, name, setting, "sends it as a custom attribute") }
     end
 
-    # `method` (named by `setting`) must exist on the record, and its writer too when the sync
-    # saves into it. A nil method is the app saying its model has no such field: fine where
-    # the field is optional.
-    def require_method!(record, method, setting, use, optional: true, writable: false, hint: nil)
+    # `method` must exist on the record, and its writer too when the sync saves into it. A nil
+    # method is the app saying its model has no such field: fine where the field is optional.
+    # setting: the configuration that names the method, [:user_attributes, :phone] or
+    # :custom_attributes (an allow-list), for the message.
+    def require_method!(record, method, setting, use, optional: true, writable: false)
       if method.nil?
         return if optional
 
-        raise ContractError, "#{setting} is nil, but the sync #{use} (#{SECTION})"
+        raise ContractError, "#{setting_name(setting)} is nil, but the sync #{use} (#{SECTION})"
       end
-      missing = [method, (:"#{method}=" if writable)].compact.find { |m| !record.respond_to?(m) }
+      missing = [method, (WRITERS[method] if writable)].find { |m| m && !record.respond_to?(m) }
       return unless missing
 
-      hint ||= "map another method with #{setting} = :a_method#{', or to nil if the model has none' if optional}"
+      hint = if setting.is_a?(Symbol)
+               "or remove it from #{setting_name(setting)}"
+             else
+               "map another method with #{setting_name(setting)} = :a_method" \
+                 "#{', or to nil if the model has none' if optional}"
+             end
       raise ContractError, "#{record.class} has no `#{missing}`: the sync #{use} (#{SECTION}); #{hint}"
+    end
+
+    def setting_name(setting)
+      setting.is_a?(Symbol) ? "config.#{setting}" : "config.#{setting[0]}[:#{setting[1]}]"
     end
   end
 end

@@ -27,8 +27,12 @@ module IntercomSync
       if defined?(::ActiveSupport::ParameterFilter)
         @parameter_filter = ::ActiveSupport::ParameterFilter.new(@filters, mask: MASK)
       else
-        @pattern = Regexp.union(@filters.filter_map do |f|
-          f.is_a?(Regexp) ? f : (Regexp.new(Regexp.escape(f.to_s), Regexp::IGNORECASE) if f.is_a?(String) || f.is_a?(Symbol))
+        # (Rails' Procs only rewrite values; without ActiveSupport there is no Rails to have them)
+        @pattern = Regexp.union(@filters.filter_map do |filter|
+          case filter
+          when Regexp then filter
+          when String, Symbol then Regexp.new(Regexp.escape(filter.to_s), Regexp::IGNORECASE)
+          end
         end)
       end
     end

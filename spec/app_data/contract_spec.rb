@@ -132,6 +132,14 @@ RSpec.describe "the model contract (README: Model contract)", sync: true do
     it "is a permanent ConfigurationError, so the job discards it" do
       expect(IntercomSync::ContractError.ancestors).to include(IntercomSync::ConfigurationError)
       expect(IntercomSync::ContractError.new("x").transient?).to be(false)
+      require "intercom_sync/job"
+      ActiveJob::Base.queue_adapter = :test
+      ActiveJob::Base.logger = Logger.new(job_log = StringIO.new)
+      expect { SyncWithIntercomJob.perform_now(user_as(ContractModels::UserWithoutPhone)) }.not_to raise_error
+      expect(ActiveJob::Base.queue_adapter.enqueued_jobs).to be_empty
+      expect(job_log.string).to include("gave up", "IntercomSync::ContractError")
+    ensure
+      ActiveJob::Base.queue_adapter = :inline
     end
 
     it "lets the app map a field its model lacks to nil: it is neither sent nor pulled" do

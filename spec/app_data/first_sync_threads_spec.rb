@@ -7,7 +7,8 @@ require "rbconfig"
 # Anything the sync loads lazily on first use (Digest::SHA256 through const_missing was the
 # case: "Digest::Base cannot be directly inherited in Ruby") races between those threads, so
 # this needs a process that has never synced: a subprocess. 48 threads on 2 cores.
-RSpec.describe "the first syncs of a fresh threaded process", sync: true do
+# subprocess: runs another Ruby, which valgrind would trace and report on
+RSpec.describe "the first syncs of a fresh threaded process", sync: true, subprocess: true do
   CHILD = <<~'RUBY'
     require "intercom_sync"
     IntercomSync.configure do |c|
