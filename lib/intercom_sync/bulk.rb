@@ -30,9 +30,9 @@ module IntercomSync
         return nil if ok?
         return "#{error.class}: #{error.message}" unless unexpected?
 
-        where = error.backtrace&.first
-        cause = error.cause && " (caused by #{error.cause.class}: #{error.cause.message})"
-        "unexpected #{error.class} (not an IntercomSync::Error)#{" raised at #{where}" if where}: #{error.message}#{cause}"
+        where = error.backtrace&.first&.then { |line| " raised at #{line}" }
+        cause = error.cause&.then { |c| " (caused by #{c.class}: #{c.message})" }
+        "unexpected #{error.class} (not an IntercomSync::Error)#{where}: #{error.message}#{cause}"
       end
     end
 
@@ -213,7 +213,8 @@ module IntercomSync
       else
         report.failed += 1
         if outcome.unexpected?
-          @config.logger.error(@config.redact("[intercom_sync] bulk: user #{external_id_of(outcome.user)}: #{outcome.reason}"))
+          message = "[intercom_sync] bulk: user #{external_id_of(outcome.user)}: #{outcome.reason}"
+          @config.logger.error(@config.redact(message))
         end
       end
       report.outcomes << outcome if @collect

@@ -184,7 +184,8 @@ module IntercomSync
     # filter_parameters (SecretFilter::DEFAULT_FILTERS without Rails), or a list of Strings,
     # Symbols (matching any name that contains them, in any case) and Regexps.
     def custom_attribute_filter=(filters)
-      unless filters.nil? || (filters.is_a?(Array) && filters.all? { |f| [String, Symbol, Regexp].any? { |k| f.is_a?(k) } })
+      valid = filters.nil? || (filters.is_a?(Array) && filters.all? { |f| [String, Symbol, Regexp].include?(f.class) })
+      unless valid
         raise ArgumentError, "custom_attribute_filter must be nil (Rails' filter_parameters, else " \
                              "#{SecretFilter::DEFAULT_FILTERS.join(', ')}) or an Array of Strings, Symbols and " \
                              "Regexps; got #{filters.inspect}"

@@ -86,7 +86,8 @@ module IntercomSync
     def parse_inspect(text)
       return nil unless text.match?(INSPECT_HASH)
 
-      Native.parse_json("{#{text.scan(INSPECT_PAIR).map { |key, value| "#{key}:#{value == 'nil' ? 'null' : value}" }.join(',')}}")
+      pairs = text.scan(INSPECT_PAIR).map { |key, value| "#{key}:#{value == 'nil' ? 'null' : value}" }
+      Native.parse_json("{#{pairs.join(',')}}")
     rescue ParseError
       nil
     end

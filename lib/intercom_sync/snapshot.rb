@@ -77,7 +77,8 @@ module IntercomSync
           # what we sent matches what Intercom holds.
           "monthly_spend" => monthly_spend(spend),
           "custom_attributes" => custom_attributes(team, config.team_custom_attributes,
-                                                   config.team_custom_attributes_except, config, warnings, filtered, "team")
+                                                   config.team_custom_attributes_except,
+                                                   config, warnings, filtered, "team")
         }
       }
     end

@@ -164,8 +164,17 @@ RSpec.describe "what is sent to Intercom (README: What is sent to Intercom)", sy
     end
 
     it "is checked when set" do
-      expect { IntercomSync.configuration.custom_attributes = "plan" }.to raise_error(ArgumentError, /custom_attributes/)
-      expect { IntercomSync.configuration.team_custom_attributes = [1] }.to raise_error(ArgumentError, /team_custom_attributes/)
+      config = IntercomSync.configuration
+      expect { config.custom_attributes = "plan" }.to raise_error(ArgumentError, /custom_attributes/)
+      expect { config.team_custom_attributes = [1] }.to raise_error(ArgumentError, /team_custom_attributes/)
+      expect { config.custom_attribute_filter = "token" }.to raise_error(ArgumentError, /custom_attribute_filter.*"token"/)
     end
+  end
+
+  it "config.custom_attribute_filter replaces the list" do
+    IntercomSync.configuration.custom_attribute_filter = [/\Aplan\z/, :digest]
+    result = SyncWithIntercom.perform(vault_user)
+    expect(sent_custom_attributes.keys).to contain_exactly("seats", "api_token", "deleted")
+    expect(result.filtered_attributes).to eq(%w[user.plan user.password_digest])
   end
 end
