@@ -17,12 +17,18 @@ RSpec.describe "the first syncs of a fresh threaded process", sync: true, subpro
       c.enabled = true
       c.logger = Logger.new(nil)
     end
+    Team = Struct.new(:id, :domain, :created_at, :monthly_spend, :metadata, keyword_init: true) do
+      def as_json(*) = { "tier" => "gold" }
+      def update!(changes) = changes.each { |k, v| self[k] = v }
+    end
+    # every step of a sync: the contact found, its time zone saved, a company upserted and
+    # attached, a lead merged (a user signed up just now)
     User = Struct.new(:id, :email, :name, :phone_number, :timezone, :created_at, :last_request_at, :metadata,
-                      keyword_init: true) do
+                      :team, keyword_init: true) do
       def from_oauth? = false
-      def teams = []
-      def owned_teams = []
-      def as_json(*) = { "seats" => 1 }
+      def teams = [team]
+      def owned_teams = [team]
+      def as_json(*) = { "seats" => 1, "signed_up" => Time.at(1_600_000_000) }
       def update!(changes) = changes.each { |k, v| self[k] = v }
     end
     threads = Integer(ENV.fetch("THREADS"))
@@ -31,9 +37,12 @@ RSpec.describe "the first syncs of a fresh threaded process", sync: true, subpro
       Thread.new do
         gate.pop
         sleep(i * 0.005) # first syncs arrive over a quarter second, as jobs do
-        user = User.new(id: "first-#{i}", email: "first-#{i}@example.com", created_at: Time.at(1_600_000_000),
+        team = Team.new(id: i, domain: "t#{i}.example", created_at: Time.at(1_600_000_000), monthly_spend: 9.5,
                         metadata: {})
-        SyncWithIntercom.perform(user) && "ok"
+        user = User.new(id: "first-#{i}", email: "first-#{i}@example.com", created_at: Time.now, metadata: {}, team: team)
+        result = SyncWithIntercom.perform(user)
+        ok = user.timezone == "Europe/Paris" && result.companies_attached.size == 1 && result.leads_merged.size == 1
+        ok ? "ok" : result.inspect
       rescue Exception => e # rubocop:disable Lint/RescueException
         "#{e.class}: #{e.message}"
       end
@@ -49,6 +58,10 @@ RSpec.describe "the first syncs of a fresh threaded process", sync: true, subpro
 
   it "syncs every user when 48 threads start their first sync at once" do
     define_user_attributes
+    48.times do |i|
+      emulator.seed_contact(role: "user", external_id: "first-#{i}", email: "first-#{i}@example.com", timezone: "Europe/Paris")
+      emulator.seed_contact(role: "lead", email: "first-#{i}@example.com", phone: "+1 555 #{i}")
+    end
     env = { "EMULATOR_URL" => emulator.base_url, "EMULATOR_TOKEN" => emulator.token, "THREADS" => "48" }
     lib = File.expand_path("../../lib", __dir__)
     out, err, status = Open3.capture3(env, RbConfig.ruby, "-I", lib, "-rlogger", "-e", CHILD)
