@@ -12,10 +12,19 @@ rescue LoadError => e
   MSG
 end
 
+# Everything a sync uses is loaded here, never on first use: a lazy load inside the first syncs
+# of a threaded process (Sidekiq, Puma, perform_all) lets other threads see a class half set up.
+# Digest::SHA256 (Digest.const_missing) failed so: "Digest::Base cannot be directly inherited".
+require "digest/sha2"
+require "logger"
+
 require_relative "intercom_sync/errors"
 require_relative "intercom_sync/configuration"
 require_relative "intercom_sync/client"
 require_relative "intercom_sync/custom_attributes"
+require_relative "intercom_sync/secret_filter"
+require_relative "intercom_sync/model_contract"
+require_relative "intercom_sync/metadata_column"
 require_relative "intercom_sync/snapshot"
 require_relative "intercom_sync/timezone"
 require_relative "intercom_sync/result"

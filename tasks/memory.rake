@@ -8,7 +8,7 @@ require "rbconfig"
 #   rake spec:asan      the extension rebuilt with ASan + UBSan, the specs run against it
 #   rake spec:gc        the core specs under GC.stress, and with compaction after each example
 # Examples tagged :timing (wall-clock limits, lock waits) are left out under valgrind, which runs ~30x slower.
-MEMORY_SPECS = "spec/intercom_sync spec/sync spec/resilience/bad_input_spec.rb"
+MEMORY_SPECS = "spec/intercom_sync spec/sync spec/app_data spec/resilience/bad_input_spec.rb"
 
 begin
   require "ruby_memcheck"

@@ -317,6 +317,15 @@ static size_t array_len(const isync_json *a)
 
 static const isync_json *member_team(const isync_sync *s, size_t i) { return array_at(snap(s, "teams"), i); }
 static const isync_json *owned_team(const isync_sync *s, size_t i) { return array_at(snap(s, "owned_teams"), i); }
+
+/* A snapshot without "teams" comes from a model that cannot tell the user's teams: its
+ * membership is left alone (never read as "no teams", which would detach every company). */
+static int knows_membership(const isync_sync *s)
+{
+    const isync_json *teams = snap(s, "teams");
+    return teams && teams->type != ISYNC_JSON_NULL;
+}
+
 static const char *team_id(const isync_json *team) { return nonempty_str(isync_json_get(team, "id")); }
 
 static const isync_json *custom_of(const isync_sync *s, int model, size_t owned_index)
@@ -733,6 +742,10 @@ static const char *member_company_id(isync_sync *s, size_t j)
 static int plan_membership(isync_sync *s, isync_error *e)
 {
     strvec desired = {0};
+    if (!knows_membership(s)) {
+        Q(0, OP_PLAN_CONTACT, 0, 0, 0, NULL, NULL);
+        return 0;
+    }
     for (size_t j = 0; j < s->n_member; j++) {
         const char *id = member_company_id(s, j);
         if (id && strvec_add_unique(&desired, id)) goto nomem;
@@ -1293,7 +1306,7 @@ static int adopt_contact(isync_sync *s, isync_json *doc, isync_error *e)
     const isync_json *data = isync_json_get(companies, "data");
     const isync_json *more = isync_json_get(companies, "has_more");
     strvec_free(&s->attached);
-    if (more && more->type == ISYNC_JSON_TRUE) {
+    if (more && more->type == ISYNC_JSON_TRUE && knows_membership(s)) {
         Q(0, OP_LIST_COMPANIES, 0, 1, 0, NULL, NULL);
     } else {
         for (size_t i = 0; i < array_len(data); i++) {

@@ -17,6 +17,23 @@ module IntercomSync
       def ok?
         error.nil?
       end
+
+      # The sync failed on an error that is not an IntercomSync::Error: no answer of Intercom's,
+      # but a bug (the gem's, or the app model's, such as an as_json that raises).
+      def unexpected?
+        !ok? && !error.is_a?(IntercomSync::Error)
+      end
+
+      # What stopped the sync, in one line; for an unexpected error also where it was raised and
+      # the error that caused it, since its class and message alone rarely tell.
+      def reason
+        return nil if ok?
+        return "#{error.class}: #{error.message}" unless unexpected?
+
+        where = error.backtrace&.first&.then { |line| " raised at #{line}" }
+        cause = error.cause&.then { |c| " (caused by #{c.class}: #{c.message})" }
+        "unexpected #{error.class} (not an IntercomSync::Error)#{where}: #{error.message}#{cause}"
+      end
     end
 
     # What perform_all returns: the outcomes (unless collect: false) and the counts.
@@ -195,6 +212,10 @@ module IntercomSync
         report.requests += outcome.result&.requests.to_i
       else
         report.failed += 1
+        if outcome.unexpected?
+          message = "[intercom_sync] bulk: user #{external_id_of(outcome.user)}: #{outcome.reason}"
+          @config.logger.error(@config.redact(message))
+        end
       end
       report.outcomes << outcome if @collect
     end

@@ -117,6 +117,13 @@ module IntercomSync
       @pace_requests = true
       # A whole sync gives up (TimeoutError naming the step) after this many seconds.
       @sync_deadline = 120
+
+      # ---- app data defaults (see the app data block at the end of the class) ----
+      @custom_attributes = nil      # the user's as_json, minus secrets
+      @team_custom_attributes = nil # each owned team's as_json, minus secrets
+      @custom_attribute_filter = nil # Rails' filter_parameters, else SecretFilter::DEFAULT_FILTERS
+      @said_once = {}
+      @said_once_lock = Mutex.new
     end
 
     def rate_limit=(mode)
@@ -250,5 +257,77 @@ module IntercomSync
       "#<#{self.class.name} base_url=#{(@base_url_error ? 'invalid' : @base_url).inspect} api_version=#{api_version.inspect} " \
         "enabled=#{enabled?} access_token=#{access_token ? '[FILTERED]' : 'nil'}>"
     end
+
+    # ---- intercom_sync app data (issue 10): settings of what is read from and sent for the app's models ----
+
+    # The key of the workspace this configuration syncs with (its caches are kept per workspace):
+    # the URL and a digest of the token, never the token itself. Computed once per token and URL.
+    def workspace_key
+      inputs = [base_url, access_token.to_s]
+      cached = @workspace_key
+      return cached.last if cached && cached.first == inputs
+
+      key = "#{base_url}|#{Digest::SHA256.hexdigest(inputs.last)[0, 16]}"
+      @workspace_key = [inputs, key].freeze
+      key
+    end
+
+    # Which custom attributes are sent for the user (custom_attributes) and for each owned team
+    # (team_custom_attributes), README "What is sent to Intercom":
+    # - nil (the default): the record's as_json(with_everything: true, except: ...);
+    # - an Array of names: those, each read by calling the method of that name;
+    # - a callable: called with the record, returns a Hash of name => value.
+    # In every case names the secret filter matches are dropped, and the *_except lists apply.
+    attr_reader :custom_attributes, :team_custom_attributes, :custom_attribute_filter
+
+    def custom_attributes=(selection)
+      @custom_attributes = self.class.attribute_selection(selection, "custom_attributes")
+    end
+
+    def team_custom_attributes=(selection)
+      @team_custom_attributes = self.class.attribute_selection(selection, "team_custom_attributes")
+    end
+
+    def self.attribute_selection(selection, setting)
+      return selection if selection.nil? || selection.respond_to?(:call)
+      if selection.is_a?(Array) && selection.all? { |name| name.is_a?(String) || name.is_a?(Symbol) }
+        return selection.map(&:to_s).freeze
+      end
+
+      raise ArgumentError, "#{setting} must be nil (as_json, minus secrets), an Array of attribute names, or a " \
+                           "lambda taking the record and returning a Hash; got #{selection.inspect}"
+    end
+
+    # Names of custom attributes never sent (SecretFilter): nil for the Rails app's
+    # filter_parameters (SecretFilter::DEFAULT_FILTERS without Rails), or a list of Strings,
+    # Symbols (matching any name that contains them, in any case) and Regexps.
+    def custom_attribute_filter=(filters)
+      valid = filters.nil? || (filters.is_a?(Array) && filters.all? { |f| [String, Symbol, Regexp].include?(f.class) })
+      unless valid
+        raise ArgumentError, "custom_attribute_filter must be nil (Rails' filter_parameters, else " \
+                             "#{SecretFilter::DEFAULT_FILTERS.join(', ')}) or an Array of Strings, Symbols and " \
+                             "Regexps; got #{filters.inspect}"
+      end
+
+      @custom_attribute_filter = filters&.dup&.freeze
+    end
+
+    # The SecretFilter in force, rebuilt when its list changes (the Rails app's may be set after
+    # this gem is loaded).
+    def secret_filter
+      filters = SecretFilter.filters_for(custom_attribute_filter)
+      cached = @secret_filter
+      return cached if cached && cached.filters == filters
+
+      @secret_filter = SecretFilter.new(filters)
+    end
+
+    # True the first time it is asked about `key` for this configuration: for warnings that are
+    # said once per process (one configuration per process), not on every sync.
+    def first_time?(key)
+      @said_once_lock.synchronize { @said_once.key?(key) ? false : (@said_once[key] = true) }
+    end
+
+    # ---- end of the app data settings ----
   end
 end

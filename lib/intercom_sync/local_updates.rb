@@ -33,7 +33,8 @@ module IntercomSync
       learned = @raw["user"] || {}
       changes = {}
       if learned["intercom_user_id"]
-        changes[a[:metadata]] = Snapshot.metadata_of(@user, a[:metadata]).merge("intercom_user_id" => learned["intercom_user_id"])
+        metadata = Snapshot.metadata_of(@user, a[:metadata]).merge("intercom_user_id" => learned["intercom_user_id"])
+        changes[a[:metadata]] = MetadataColumn.dump(@user, a[:metadata], metadata)
       end
       unless ids_only
         changes[a[:name]] = learned["name"] if learned.key?("name")
@@ -43,14 +44,15 @@ module IntercomSync
         changes[a[:timezone]] = timezone if timezone
       end
       changes.compact!
+      changes.delete(nil) # a field the app mapped to nil (its model has none) is not saved
       write(@user, changes) unless changes.empty?
-      changes.key?(a[:timezone])
+      !a[:timezone].nil? && changes.key?(a[:timezone])
     end
 
     # Intercom's zone for the user, when it is a valid IANA name and differs from ours.
     def timezone_change
       zone = @raw["remote_timezone"]
-      return nil if zone.nil?
+      return nil if zone.nil? || @config.user_attributes[:timezone].nil?
 
       unless Timezone.valid?(zone)
         @config.logger.error(@config.redact("[intercom_sync] Ignored invalid timezone #{zone.inspect} for user #{@raw['contact_id']}"))
@@ -64,11 +66,11 @@ module IntercomSync
       t = @config.team_attributes
       (@raw["teams"] || []).each do |learned|
         team = find_team(learned["id"])
-        next unless team && t[:metadata] && team.respond_to?(t[:metadata])
+        next unless team # (ModelContract checked its metadata before the first request)
 
         metadata = Snapshot.metadata_of(team, t[:metadata]).merge("intercom_company_id" => learned["intercom_company_id"])
         metadata["intercom_company_digest"] = learned["intercom_company_digest"] if learned["intercom_company_digest"]
-        write(team, { t[:metadata] => metadata })
+        write(team, { t[:metadata] => MetadataColumn.dump(team, t[:metadata], metadata) })
       end
     end
 

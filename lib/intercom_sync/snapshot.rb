@@ -13,6 +13,8 @@ module IntercomSync
   # - name and phone are cut to 255 characters, with a warning;
   # - an email that is not one address (or longer than 255) is not sent, with a warning: the
   #   contact is still synced by external_id.
+  # The models are checked against ModelContract first. A user whose model has no teams (or
+  # owned_teams) gets a snapshot without that key, so the core leaves that step alone.
   module Snapshot
     MAX_TEXT = 255
     EMAIL = /\A[^@\s]+@[^@\s]+\z/
@@ -22,8 +24,16 @@ module IntercomSync
     # known_attributes: the process's cache of Intercom's attribute definitions, or nil.
     # contact: the user's contact as a bulk page of GET /contacts returned it, or nil;
     # known_absent: a full read of the contacts just now did not have the user.
-    # warnings collects what the rules above changed.
-    def build(user, config, known_attributes: nil, contact: nil, known_absent: false, now: Time.now, warnings: [])
+    # warnings collects what the rules above changed; warnings_once what is said once per
+    # process (a step skipped for the model); filtered the names of the custom attributes the
+    # SecretFilter dropped ("user.api_token", "team.webhook_secret").
+    def build(user, config, known_attributes: nil, contact: nil, known_absent: false, now: Time.now, warnings: [],
+              warnings_once: [], filtered: [])
+      ModelContract.check_user!(user, config)
+      teams = ModelContract.teams(user, config, :teams, warnings_once)
+      owned = ModelContract.teams(user, config, :owned_teams, warnings_once)
+      teams&.each { |team| ModelContract.check_team!(team, config, owned: false) }
+      owned&.each { |team| ModelContract.check_team!(team, config, owned: true) }
       a = config.user_attributes
       {
         "external_id" => identity(read(user, a[:id])),
@@ -35,9 +45,10 @@ module IntercomSync
         "last_seen_at" => CustomAttributes.epoch(read(user, a[:last_request_at])),
         "from_oauth" => read(user, a[:from_oauth]) ? true : false,
         "now" => now.to_i,
-        "custom_attributes" => custom_attributes(user, config.user_custom_attributes_except, warnings),
-        "teams" => Array(read(user, a[:teams])).map { |team| member_team(team, config) },
-        "owned_teams" => Array(read(user, a[:owned_teams])).map { |team| owned_team(team, config, warnings) },
+        "custom_attributes" => custom_attributes(user, config.custom_attributes, config.user_custom_attributes_except,
+                                                 config, warnings, filtered, "user"),
+        "teams" => teams&.map { |team| member_team(team, config) },
+        "owned_teams" => owned&.map { |team| owned_team(team, config, warnings, filtered) },
         "known_attributes" => known_attributes,
         "contact" => contact,
         "known_absent" => known_absent || nil,
@@ -51,7 +62,7 @@ module IntercomSync
         "intercom_company_id" => metadata_of(team, config.team_attributes[:metadata])["intercom_company_id"] }
     end
 
-    def owned_team(team, config, warnings)
+    def owned_team(team, config, warnings, filtered)
       t = config.team_attributes
       metadata = metadata_of(team, t[:metadata])
       spend = read(team, t[:monthly_spend])
@@ -65,7 +76,9 @@ module IntercomSync
           # Intercom stores an integer and truncates floats; we truncate first so the digest of
           # what we sent matches what Intercom holds.
           "monthly_spend" => monthly_spend(spend),
-          "custom_attributes" => custom_attributes(team, config.team_custom_attributes_except, warnings)
+          "custom_attributes" => custom_attributes(team, config.team_custom_attributes,
+                                                   config.team_custom_attributes_except,
+                                                   config, warnings, filtered, "team")
         }
       }
     end
@@ -78,12 +91,26 @@ module IntercomSync
       value.to_i.clamp(-(2**31), (2**31) - 1)
     end
 
-    # The seed's rule: as_json(with_everything: true) minus the standard fields, plus deleted.
-    def custom_attributes(record, except, warnings)
-      return { "deleted" => false } unless record.respond_to?(:as_json)
+    # The selection's attributes (by default the seed's rule: as_json(with_everything: true)),
+    # minus the standard fields and whatever the secret filter matches, plus deleted: false.
+    def custom_attributes(record, selection, except, config, warnings, filtered, prefix)
+      excluded = except.map(&:to_s)
+      values = selected_attributes(record, selection, except).reject { |key, _| excluded.include?(key.to_s) }
+      values, dropped = config.secret_filter.apply(values)
+      dropped.each { |name| filtered << "#{prefix}.#{name}" unless filtered.include?("#{prefix}.#{name}") }
+      CustomAttributes.normalize(values, except: except, warnings: warnings).merge("deleted" => false)
+    end
 
-      json = record.as_json(with_everything: true, except: except)
-      CustomAttributes.normalize(json, except: except, warnings: warnings).merge("deleted" => false)
+    def selected_attributes(record, selection, except)
+      values = case selection
+               when nil then record.respond_to?(:as_json) ? record.as_json(with_everything: true, except: except) : {}
+               when Array then selection.to_h { |name| [name, record.public_send(name)] }
+               else selection.call(record)
+               end
+      return values if values.is_a?(Hash)
+
+      raise ContractError, "the custom attributes of #{record.class} are a #{values.class}, not a Hash " \
+                           '(README "What is sent to Intercom")'
     end
 
     def identity(value, what = "user id")
@@ -129,10 +156,7 @@ module IntercomSync
     end
 
     def metadata_of(record, attribute)
-      return {} unless attribute && record.respond_to?(attribute)
-
-      value = record.public_send(attribute)
-      value.respond_to?(:to_h) ? value.to_h.transform_keys(&:to_s) : {}
+      MetadataColumn.read(record, attribute)
     end
 
     def read(record, attribute)

@@ -1,7 +1,5 @@
 # frozen_string_literal: true
 
-require "digest"
-
 module IntercomSync
   # One sync of one user: snapshot -> C core (plan, requests, reconciliation) -> local updates.
   module Sync
@@ -14,11 +12,15 @@ module IntercomSync
       return nil unless config.active_or_warn
 
       client = IntercomSync.thread_client(config, rate_limit: rate_limit || config.rate_limit)
-      workspace = "#{client.base_url}|#{Digest::SHA256.hexdigest(config.access_token.to_s)[0, 16]}"
+      workspace = config.workspace_key
       input_warnings = []
+      warnings_once = []
+      filtered = []
       snapshot = Snapshot.build(user, config, known_attributes: IntercomSync.attribute_cache.fetch(workspace),
                                               contact: contact, known_absent: known_absent,
-                                              warnings: input_warnings)
+                                              warnings: input_warnings, warnings_once: warnings_once,
+                                              filtered: filtered)
+      say_once(config, warnings_once, filtered)
       raw, error = Native.sync(client, Native.generate_json(snapshot), dry_run, config.sync_deadline)
       if raw
         raw["warnings"] = (input_warnings + raw["warnings"]).map { |w| config.redact(w) }
@@ -26,12 +28,31 @@ module IntercomSync
         raw["warnings"].each do |warning|
           config.logger.warn(config.redact("[intercom_sync] user #{snapshot['external_id']}: #{warning}"))
         end
+        raw["warnings"] = warnings_once.map { |w| config.redact(w) } + raw["warnings"]
+        raw["filtered_attributes"] = filtered
         timezone_saved = !dry_run && LocalUpdates.new(user, raw, config).apply(ids_only: !error.nil?)
+        raw["fields_pulled"] = raw["fields_pulled"].select { |field| pulled?(field, config) }
         raw["fields_pulled"] += ["timezone"] if timezone_saved
       end
       raise error if error
 
       Result.new(raw)
+    end
+
+    # Warnings about the model and the secrets left out are logged the first time only: they
+    # hold for every sync of the process.
+    def say_once(config, warnings_once, filtered)
+      warnings_once.each { |w| config.logger.warn("[intercom_sync] #{w}") if config.first_time?(w) }
+      fresh = filtered.select { |name| config.first_time?("filtered #{name}") }
+      return if fresh.empty?
+
+      config.logger.warn("[intercom_sync] not sent to Intercom, as their names look like secrets " \
+                         "(README \"What is sent to Intercom\"): #{fresh.join(', ')}")
+    end
+
+    # A field pulled from Intercom that the app mapped to nil was not saved.
+    def pulled?(field, config)
+      !config.user_attributes.key?(field.to_sym) || !config.user_attributes[field.to_sym].nil?
     end
   end
 

@@ -267,7 +267,7 @@ static void case_prefetched(void)
 {
     static const char *PREFETCHED =
         "{\"external_id\":\"42\",\"intercom_id\":\"old\",\"email\":\"a@b.co\",\"now\":1000000,"
-        "\"custom_attributes\":{},\"known_attributes\":{\"contact\":{},\"company\":{}},"
+        "\"custom_attributes\":{},\"teams\":[],\"known_attributes\":{\"contact\":{},\"company\":{}},"
         "\"contact\":{\"id\":\"u7\",\"role\":\"user\",\"external_id\":\"42\",\"email\":\"a@b.co\","
         "\"companies\":{\"data\":[{\"id\":\"cx\"}],\"has_more\":false}}}";
     static const rule NOTHING[] = {
@@ -277,6 +277,22 @@ static void case_prefetched(void)
     CHECK(strcmp(trace.data, "DELETE /contacts/u7/companies/cx\n") == 0); /* no GET: the page had it */
     CHECK(strstr(result.data, "\"intercom_user_id\":\"u7\"") != NULL);  /* the stored id is replaced */
     CHECK(strstr(result.data, "\"requests\":1") != NULL);
+}
+
+/* no "teams" (the app's model has none): membership is left alone, no paging, no detach */
+static void case_no_teams_leaves_membership(void)
+{
+    static const char *NO_TEAMS =
+        "{\"external_id\":\"42\",\"intercom_id\":\"u7\",\"email\":\"a@b.co\",\"now\":1000000,"
+        "\"custom_attributes\":{},\"known_attributes\":{\"contact\":{},\"company\":{}},"
+        "\"contact\":{\"id\":\"u7\",\"role\":\"user\",\"external_id\":\"42\",\"email\":\"a@b.co\","
+        "\"companies\":{\"data\":[{\"id\":\"cx\"}],\"has_more\":true}}}";
+    static const rule NOTHING[] = {
+        {"DELETE", "/contacts/u7/companies/cx", 200, "{\"id\":\"cx\"}", 0, 0}, {0, 0, 0, 0, 0, 0}};
+    int rc = run(NO_TEAMS, 0, NOTHING);
+    CHECK(rc == 0);
+    CHECK(trace.len == 0);
+    CHECK(strstr(result.data, "\"requests\":0") != NULL);
 }
 
 /* someone else's contact (or a lead) is not used: the usual lookup runs */
@@ -365,6 +381,7 @@ void test_sync_engine(void)
     case_email_only_adopted();
     case_conflict_other_user();
     case_prefetched();
+    case_no_teams_leaves_membership();
     case_prefetched_foreign();
     case_known_absent();
     case_bad_snapshots();
