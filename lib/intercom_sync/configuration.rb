@@ -294,8 +294,8 @@ module IntercomSync
         return selection.map(&:to_s).freeze
       end
 
-      raise ArgumentError, "#{setting} must be nil (as_json, minus secrets), an Array of attribute names, or a " \
-                           "lambda taking the record and returning a Hash; got #{selection.inspect}"
+      raise ConfigurationError, "#{setting} must be nil (as_json, minus secrets), an Array of attribute names, or a " \
+                                 "lambda taking the record and returning a Hash; got #{selection.inspect}"
     end
 
     # Names of custom attributes never sent (SecretFilter): nil for the Rails app's
@@ -304,9 +304,9 @@ module IntercomSync
     def custom_attribute_filter=(filters)
       valid = filters.nil? || (filters.is_a?(Array) && filters.all? { |f| [String, Symbol, Regexp].include?(f.class) })
       unless valid
-        raise ArgumentError, "custom_attribute_filter must be nil (Rails' filter_parameters, else " \
-                             "#{SecretFilter::DEFAULT_FILTERS.join(', ')}) or an Array of Strings, Symbols and " \
-                             "Regexps; got #{filters.inspect}"
+        raise ConfigurationError, "custom_attribute_filter must be nil (Rails' filter_parameters, else " \
+                                   "#{SecretFilter::DEFAULT_FILTERS.join(', ')}) or an Array of Strings, Symbols and " \
+                                   "Regexps; got #{filters.inspect}"
       end
 
       @custom_attribute_filter = filters&.dup&.freeze

@@ -165,9 +165,9 @@ RSpec.describe "what is sent to Intercom (README: What is sent to Intercom)", sy
 
     it "is checked when set" do
       config = IntercomSync.configuration
-      expect { config.custom_attributes = "plan" }.to raise_error(ArgumentError, /custom_attributes/)
-      expect { config.team_custom_attributes = [1] }.to raise_error(ArgumentError, /team_custom_attributes/)
-      expect { config.custom_attribute_filter = "token" }.to raise_error(ArgumentError, /custom_attribute_filter.*"token"/)
+      expect { config.custom_attributes = "plan" }.to raise_error(IntercomSync::ConfigurationError, /custom_attributes/)
+      expect { config.team_custom_attributes = [1] }.to raise_error(IntercomSync::ConfigurationError, /team_custom_attributes/)
+      expect { config.custom_attribute_filter = "token" }.to raise_error(IntercomSync::ConfigurationError, /custom_attribute_filter.*"token"/)
     end
   end
 
