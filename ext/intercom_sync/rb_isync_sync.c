@@ -70,7 +70,8 @@ static VALUE sync_ensure(VALUE p)
 
 static VALUE native_sync(VALUE self, VALUE client, VALUE snapshot, VALUE dry_run, VALUE deadline)
 {
-    double seconds = NIL_P(deadline) ? 0 : NUM2DBL(deadline);
+    /* nil or 0: no deadline; the bound keeps now + seconds * 1000 far from overflowing */
+    double seconds = NIL_P(deadline) ? 0 : isync_option_number(deadline, "sync_deadline", 0, 1e9, 0);
     StringValue(snapshot);
     snapshot = rb_str_new_frozen(snapshot); /* the engine parses it before any GVL release */
     sync_args a = {
@@ -83,6 +84,7 @@ static VALUE native_sync(VALUE self, VALUE client, VALUE snapshot, VALUE dry_run
     isync_buf_init(&a.result);
     VALUE out = rb_ensure(sync_body, (VALUE)&a, sync_ensure, (VALUE)&a);
     RB_GC_GUARD(snapshot);
+    RB_GC_GUARD(client); /* its struct is used until the ensure released it */
     return out;
 }
 
