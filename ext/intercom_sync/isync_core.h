@@ -120,6 +120,9 @@ struct isync_json {
 
 /* 1 if s is well-formed UTF-8 (no overlong forms, surrogates or code points past U+10FFFF). */
 int isync_utf8_valid(const char *s, size_t len);
+/* Appends s to out, each byte that does not begin a valid character replaced by U+FFFD.
+ * 0, or -1 when out of memory. */
+int isync_utf8_scrub(const char *s, size_t len, isync_buf *out);
 
 /* Parses exactly one JSON document (no trailing garbage). NULL on failure with e filled in. */
 isync_json *isync_json_parse(const char *data, size_t len, isync_error *e);

@@ -47,6 +47,29 @@ int isync_utf8_valid(const char *str, size_t len)
     return 1;
 }
 
+/* Appends s to out with every byte that does not start a valid sequence replaced by U+FFFD
+ * (as Ruby's String#scrub does for each invalid byte). 0, or -1 when out of memory. */
+int isync_utf8_scrub(const char *s, size_t len, isync_buf *out)
+{
+    size_t i = 0, run = 0; /* run: valid bytes not yet copied, ending at i */
+    while (i < len) {
+        size_t n = 1;
+        unsigned char c = (unsigned char)s[i];
+        if (c >= 0x80) {
+            n = c >= 0xF0 ? 4 : c >= 0xE0 ? 3 : 2;
+            if (len - i < n || !isync_utf8_valid(s + i, n)) {
+                if (isync_buf_append(out, s + i - run, run) || isync_buf_append(out, "\xEF\xBF\xBD", 3)) return -1;
+                run = 0;
+                i++;
+                continue;
+            }
+        }
+        i += n;
+        run += n;
+    }
+    return isync_buf_append(out, s + len - run, run);
+}
+
 /* ---------------------------------------------------------------------------------------- */
 /* Document model */
 

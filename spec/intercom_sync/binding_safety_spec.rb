@@ -88,4 +88,35 @@ RSpec.describe "binding safety" do
       expect(c.get("/data_attributes").status).to eq(200)
     end
   end
+
+  describe "a sync result that fails validation" do
+    let(:native) { IntercomSync::Native }
+    let(:ids) do
+      { "contact_id" => "5f00c0ffee", "requests" => 4,
+        "teams" => [{ "id" => "7", "owned" => true, "intercom_company_id" => "c-7" }] }
+    end
+
+    it "keeps the ids and reports a typed error when a string is not UTF-8" do
+      text = native.generate_json(ids.merge("warnings" => ["lead x was not merged: #{'é' * 3}"]))
+      broken = text.b.sub("\xC3\xA9\"]".b, "\xC3\"]".b) # a cut through the last "é"
+      result, error = native.decode_sync_result(broken)
+      expect(error).to be_a(IntercomSync::ParseError).and have_attributes(message: /not valid UTF-8/)
+      expect(result).to include(ids)
+      expect(result["warnings"]).to eq(["lead x was not merged: éé\u{FFFD}"])
+    end
+
+    it "reports a result the engine could not write as a typed error, not NoMemoryError" do
+      expect(native.decode_sync_result(nil)).to match([nil, an_instance_of(IntercomSync::ParseError)])
+    end
+
+    it "reports a result that is not an object as a typed error" do
+      ["", "[1]", "{\"a\":"].each do |text|
+        expect(native.decode_sync_result(text)).to match([nil, an_instance_of(IntercomSync::ParseError)])
+      end
+    end
+
+    it "passes a valid result through without an error" do
+      expect(native.decode_sync_result(native.generate_json(ids))).to eq([ids, nil])
+    end
+  end
 end
