@@ -127,18 +127,19 @@ static void arena_free(arena *a)
 }
 
 /* A block for n more bytes. A large request (a big container's array, a long string) gets a
- * block of its own, kept behind the current one, which stays in use: no tail is wasted. */
+ * block of exactly its size, kept behind the current one, which stays in use: no tail is
+ * wasted. */
 static block *arena_grow(arena *a, size_t n)
 {
-    int own = n > BLOCK_MAX / 4 && a->blocks;
+    int own = n > BLOCK_MAX / 4;
     size_t size = own ? n : a->next_size;
-    while (size < n) size *= 2;
+    while (size < n) size *= 2; /* n <= BLOCK_MAX / 4 here */
     if (size > SIZE_MAX - BLOCK_HEADER) return NULL;
     block *b = malloc(BLOCK_HEADER + size);
     if (!b) return NULL;
     b->lo = 0;
     b->hi = size;
-    if (own) {
+    if (own && a->blocks) {
         b->next = a->blocks->next;
         a->blocks->next = b;
     } else {
@@ -156,7 +157,7 @@ static void *arena_alloc(arena *a, size_t n)
     block *b = a->blocks;
     size_t at = b ? (b->lo + align - 1) & ~(align - 1) : 0;
     if (!b || at > b->hi || n > b->hi - at) {
-        if (!(b = arena_grow(a, n + align))) return NULL;
+        if (n > SIZE_MAX - align || !(b = arena_grow(a, n + align))) return NULL;
         at = 0;
     }
     b->lo = at + n;

@@ -86,6 +86,7 @@ static size_t heap_in_use(void)
  * costs its nodes (32 bytes), slots (8) and keys (16) with no per-node malloc overhead. */
 static void test_document_bounds(void)
 {
+    isync_error e0;
     const struct {
         const char *item;
         int object;
@@ -127,6 +128,23 @@ static void test_document_bounds(void)
         isync_error_clear(&e);
         doc = isync_json_parse(text, len, &e);
         CHECK(doc == NULL && e.kind == ISYNC_E_TOO_LARGE && strstr(e.message, "262144"));
+        isync_json_free(doc);
+        free(text);
+    }
+
+    /* a long string takes a block of its own size, not the next power of two */
+    size_t big = 5 * 1024 * 1024;
+    char *text = malloc(big + 3);
+    if (text) {
+        text[0] = '"';
+        memset(text + 1, 'x', big);
+        memcpy(text + 1 + big, "\"", 2);
+        isync_error_clear(&e0);
+        size_t before = heap_in_use();
+        isync_json *doc = isync_json_parse(text, big + 2, &e0);
+        size_t cost = heap_in_use() - before;
+        CHECK(doc && doc->type == ISYNC_JSON_STRING && doc->u.str.len == big);
+        if (before) CHECK(cost <= big + 64 * 1024);
         isync_json_free(doc);
         free(text);
     }
