@@ -140,11 +140,11 @@ static char *option_cstr(VALUE opts, const char *name, int required)
  * before any conversion to an integer type (out of range, that conversion is undefined). */
 double isync_option_number(VALUE v, const char *name, double min, double max, int integer)
 {
-    if (!(RB_INTEGER_TYPE_P(v) || (!integer && RB_FLOAT_TYPE_P(v)))) {
+    if (integer ? !RB_INTEGER_TYPE_P(v) : !RTEST(rb_obj_is_kind_of(v, rb_cNumeric))) {
         rb_raise(eIntercomSyncConfigurationError, "%s must be %s, not %+" PRIsVALUE, name,
                  integer ? "an Integer" : "a number of seconds", v);
     }
-    double d = NUM2DBL(v); /* an Integer of any size converts, at worst to an infinity */
+    double d = NUM2DBL(v); /* an Integer of any size converts, at worst to an infinity; a Rational too */
     if (!(d >= min && d <= max)) {
         rb_raise(eIntercomSyncConfigurationError, "%s must be between %.15g and %.15g, not %+" PRIsVALUE, name, min,
                  max, v);

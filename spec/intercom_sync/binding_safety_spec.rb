@@ -82,8 +82,8 @@ RSpec.describe "binding safety" do
       end
     end
 
-    it "still takes integers and finite floats" do
-      c = IntercomSync::Client.new(access_token: emulator.token, base_url: emulator.base_url, timeout: 5,
+    it "still takes integers, finite floats and other real numbers for seconds" do
+      c = IntercomSync::Client.new(access_token: emulator.token, base_url: emulator.base_url, timeout: 5r,
                                    connect_timeout: 0.5, max_response_bytes: 1_000_000, max_retries: 2)
       expect(c.get("/data_attributes").status).to eq(200)
     end
