@@ -82,6 +82,17 @@ RSpec.describe "binding safety" do
       end
     end
 
+    # (configuration.rb may refuse these at assignment already; either way it is this error)
+    %i[retry_base_delay retry_max_delay].each do |setting|
+      it "refuses #{setting} = Infinity from the configuration with a ConfigurationError naming it" do
+        expect do
+          config = IntercomSync::Configuration.new({})
+          config.public_send("#{setting}=", Float::INFINITY)
+          IntercomSync::Client.new(access_token: "t", base_url: emulator.base_url, config: config)
+        end.to raise_error(IntercomSync::ConfigurationError, /#{setting}.*Infinity/)
+      end
+    end
+
     it "still takes integers, finite floats and other real numbers for seconds" do
       c = IntercomSync::Client.new(access_token: emulator.token, base_url: emulator.base_url, timeout: 5r,
                                    connect_timeout: 0.5, max_response_bytes: 1_000_000, max_retries: 2)
