@@ -554,8 +554,8 @@ isync_json *isync_json_parse(const char *data, size_t len, isync_error *e)
 
     if (st != yajl_status_ok || !b.arena) {
         if (st == yajl_status_client_canceled && b.cancel_kind == ISYNC_E_TOO_LARGE) {
-            isync_error_set(e, ISYNC_E_TOO_LARGE, "JSON document with more than %u values (the limit: a page of 150 "
-                            "contacts holds some 50,000)", ISYNC_JSON_MAX_VALUES);
+            /* the bound is explained beside ISYNC_JSON_MAX_VALUES */
+            isync_error_set(e, ISYNC_E_TOO_LARGE, "JSON document with more than %u values", ISYNC_JSON_MAX_VALUES);
         } else if (st == yajl_status_client_canceled) {
             isync_error_set(e, b.cancel_kind, "invalid JSON: %s", b.cancel_why ? b.cancel_why : "cancelled");
         } else if (st == yajl_status_error) {
