@@ -9,7 +9,7 @@ namespace :c do
 
   build = lambda do |out, extra|
     mkdir_p "tmp/c"
-    sh "cc #{flags} #{extra} -o #{out} spec/c/test_core.c spec/c/test_sync.c #{core_sources.join(' ')} #{libs.call}"
+    sh "cc #{flags} #{extra} -o #{out} spec/c/test_core.c spec/c/test_sync.c spec/c/test_json_limits.c #{core_sources.join(' ')} #{libs.call}"
   end
 
   # Runs command (an array) with ISYNC_TEST_URL pointing at a fresh emulator.

@@ -38,7 +38,10 @@ namespace :spec do
             # Ruby frees little at exit, so leaks are checked by valgrind and the C tests instead;
             # Ruby installs its own signal stacks per thread, which ASan's would fight at thread exit
             "ASAN_OPTIONS" => "detect_leaks=0:abort_on_error=1:halt_on_error=1:use_sigaltstack=0",
-            "UBSAN_OPTIONS" => "halt_on_error=1:print_stacktrace=1" }
+            "UBSAN_OPTIONS" => "halt_on_error=1:print_stacktrace=1",
+            # rspec puts lib/ first on the load path, where `rake compile` leaves the plain build:
+            # load the sanitized one before anything can require the other
+            "RUBYOPT" => "#{ENV['RUBYOPT']} -rintercom_sync/intercom_sync_ext".strip }
     sh env, "#{RbConfig.ruby} -S rspec --tag ~timing #{MEMORY_SPECS} spec/emulator spec/resilience"
   end
 

@@ -53,6 +53,10 @@ isync_json *isync_client_execute(rb_isync_client *c, const char *method, const c
 isync_json *isync_client_call(rb_isync_client *c, const char *method, const char *path, const char *body,
                               size_t body_len, long long deadline_ms, isync_error *e);
 const char *isync_client_secret(const rb_isync_client *c);
+/* A number setting (an Integer, or with integer 0 any real Numeric) within [min, max], as a double;
+ * raises ConfigurationError naming the setting and the value otherwise (NaN, infinities, wrong
+ * type), so no out-of-range float reaches a C integer conversion. */
+double isync_option_number(VALUE v, const char *name, double min, double max, int integer);
 unsigned long isync_client_retries(const rb_isync_client *c);
 
 /* rb_isync_sync.c */

@@ -83,14 +83,16 @@ static int header_value(const char *line, size_t len, const char *name, char *ds
     return 1;
 }
 
-/* Parses a non-negative decimal header value; -1 if it is not one. */
-static long long parse_count(const char *s)
+/* Parses a non-negative decimal header value, saturating at max (a server may send any number
+ * of digits: the callers' sanity bounds then treat it as absurd); -1 if it is not a number. */
+static long long parse_count(const char *s, long long max)
 {
     if (!*s) return -1;
     long long n = 0;
     for (; *s; s++) {
-        if (!isdigit((unsigned char)*s) || n > (LLONG_MAX - 9) / 10) return -1;
-        n = n * 10 + (*s - '0');
+        if (!isdigit((unsigned char)*s)) return -1;
+        int digit = *s - '0';
+        n = n > (max - digit) / 10 ? max : n * 10 + digit;
     }
     return n;
 }
@@ -125,16 +127,16 @@ static size_t on_header(char *line, size_t size, size_t nmemb, void *userdata)
         return len;
     }
     if (header_value(line, len, "X-RateLimit-Limit", value, sizeof(value))) {
-        r->rate_limit.limit = (long)parse_count(value);
+        r->rate_limit.limit = (long)parse_count(value, LONG_MAX);
         r->rate_limit.present = 1;
     } else if (header_value(line, len, "X-RateLimit-Remaining", value, sizeof(value))) {
-        r->rate_limit.remaining = (long)parse_count(value);
+        r->rate_limit.remaining = (long)parse_count(value, LONG_MAX);
         r->rate_limit.present = 1;
     } else if (header_value(line, len, "X-RateLimit-Reset", value, sizeof(value))) {
-        r->rate_limit.reset = parse_count(value);
+        r->rate_limit.reset = parse_count(value, LLONG_MAX);
         r->rate_limit.present = 1;
     } else if (header_value(line, len, "Retry-After", value, sizeof(value))) {
-        r->retry_after = (long)parse_count(value);
+        r->retry_after = (long)parse_count(value, LONG_MAX);
     }
     return len;
 }

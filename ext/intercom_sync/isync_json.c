@@ -9,6 +9,8 @@
 
 #include <errno.h>
 #include <math.h>
+#include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -47,19 +49,163 @@ int isync_utf8_valid(const char *str, size_t len)
     return 1;
 }
 
-/* ---------------------------------------------------------------------------------------- */
-/* Document model */
-
-static isync_json *json_new(isync_json_type type)
+/* Appends s to out with every byte that does not start a valid sequence replaced by U+FFFD
+ * (as Ruby's String#scrub does for each invalid byte). 0, or -1 when out of memory. */
+int isync_utf8_scrub(const char *s, size_t len, isync_buf *out)
 {
-    isync_json *v = calloc(1, sizeof(*v));
-    if (v) v->type = type;
+    size_t i = 0, run = 0; /* run: valid bytes not yet copied, ending at i */
+    while (i < len) {
+        size_t n = 1;
+        unsigned char c = (unsigned char)s[i];
+        if (c >= 0x80) {
+            n = c >= 0xF0 ? 4 : c >= 0xE0 ? 3 : 2;
+            if (len - i < n || !isync_utf8_valid(s + i, n)) {
+                if (isync_buf_append(out, s + i - run, run) || isync_buf_append(out, "\xEF\xBF\xBD", 3)) return -1;
+                run = 0;
+                i++;
+                continue;
+            }
+        }
+        i += n;
+        run += n;
+    }
+    return isync_buf_append(out, s + len - run, run);
+}
+
+/* ---------------------------------------------------------------------------------------- */
+/* Document model: every node, string and child array of a document is carved from one arena
+ * (a list of blocks), whose header sits before the root node; freeing the root frees the
+ * blocks. Documents are read-only once built, so nothing is ever freed alone. */
+
+enum {
+    ALLOC_BY_HAND = 0, /* calloc'd outside this file (the engine's small helpers): freed one by one */
+    ALLOC_ROOT,        /* the root of an arena: freeing it frees the document */
+    ALLOC_IN_ARENA     /* inside a document: freed with its root */
+};
+
+#define BLOCK_MIN 4096
+#define BLOCK_MAX (256 * 1024) /* bounds the unused tail of the last block */
+
+/* Nodes and arrays are taken from the low end of a block, aligned; string bytes from the high
+ * end, unaligned, so short strings cost no padding. */
+typedef struct block {
+    struct block *next;
+    size_t lo, hi;  /* the free space is [lo, hi) */
+    /* then the block's bytes, 16-aligned */
+} block;
+#define BLOCK_HEADER ((sizeof(block) + 15) & ~(size_t)15)
+
+typedef struct arena {
+    block *blocks;     /* newest first */
+    size_t next_size;  /* grows with the document, so a big one takes few blocks */
+    isync_json root;
+} arena;
+
+static arena *arena_of(isync_json *root)
+{
+    return (arena *)(void *)((char *)root - offsetof(arena, root));
+}
+
+static arena *arena_new(isync_json_type type)
+{
+    arena *a = calloc(1, sizeof(*a));
+    if (!a) return NULL;
+    a->next_size = BLOCK_MIN;
+    a->root.type = type;
+    a->root.alloc = ALLOC_ROOT;
+    return a;
+}
+
+static void arena_free(arena *a)
+{
+    if (!a) return;
+    for (block *b = a->blocks, *next; b; b = next) {
+        next = b->next;
+        free(b);
+    }
+    free(a);
+}
+
+/* A block for n more bytes. A large request (a big container's array, a long string) gets a
+ * block of exactly its size, kept behind the current one, which stays in use: no tail is
+ * wasted. */
+static block *arena_grow(arena *a, size_t n)
+{
+    int own = n > BLOCK_MAX / 4;
+    size_t size = own ? n : a->next_size;
+    while (size < n) size *= 2; /* n <= BLOCK_MAX / 4 here */
+    if (size > SIZE_MAX - BLOCK_HEADER) return NULL;
+    block *b = malloc(BLOCK_HEADER + size);
+    if (!b) return NULL;
+    b->lo = 0;
+    b->hi = size;
+    if (own && a->blocks) {
+        b->next = a->blocks->next;
+        a->blocks->next = b;
+    } else {
+        b->next = a->blocks;
+        a->blocks = b;
+        if (a->next_size < BLOCK_MAX) a->next_size *= 2;
+    }
+    return b;
+}
+
+/* n bytes aligned for pointers and 64-bit numbers; NULL when out of memory. */
+static void *arena_alloc(arena *a, size_t n)
+{
+    const size_t align = sizeof(double) > sizeof(void *) ? sizeof(double) : sizeof(void *);
+    block *b = a->blocks;
+    size_t at = b ? (b->lo + align - 1) & ~(align - 1) : 0;
+    if (!b || at > b->hi || n > b->hi - at) {
+        if (n > SIZE_MAX - align || !(b = arena_grow(a, n + align))) return NULL;
+        at = 0;
+    }
+    b->lo = at + n;
+    return (char *)b + BLOCK_HEADER + at;
+}
+
+/* n unaligned bytes (string text). */
+static char *arena_bytes(arena *a, size_t n)
+{
+    block *b = a->blocks;
+    if (!b || n > b->hi - b->lo) {
+        if (!(b = arena_grow(a, n))) return NULL;
+    }
+    b->hi -= n;
+    return (char *)b + BLOCK_HEADER + b->hi;
+}
+
+static isync_json *arena_node(arena *a, isync_json_type type)
+{
+    isync_json *v = arena_alloc(a, sizeof(*v));
+    if (!v) return NULL;
+    memset(v, 0, sizeof(*v));
+    v->type = type;
+    v->alloc = ALLOC_IN_ARENA;
     return v;
+}
+
+static int arena_str(arena *a, isync_json_str *dst, const char *s, size_t len)
+{
+    if (len == SIZE_MAX || !(dst->ptr = arena_bytes(a, len + 1))) return -1;
+    if (len) memcpy(dst->ptr, s, len);
+    dst->ptr[len] = '\0';
+    dst->len = len;
+    return 0;
 }
 
 void isync_json_free(isync_json *v)
 {
     if (!v) return;
+    switch (v->alloc) {
+    case ALLOC_ROOT:
+        arena_free(arena_of(v));
+        return;
+    case ALLOC_IN_ARENA:
+        return; /* its document owns it */
+    default:
+        break;
+    }
     switch (v->type) {
     case ISYNC_JSON_STRING:
     case ISYNC_JSON_BIGNUM:
@@ -80,89 +226,57 @@ void isync_json_free(isync_json *v)
     free(v);
 }
 
-static int str_copy(isync_json_str *dst, const unsigned char *s, size_t len)
+/* Copies v's content into c (a node of arena a). Recursion is bounded: documents come from the
+ * parser, which refuses nesting past its limit. */
+static int clone_into(arena *a, isync_json *c, const isync_json *v)
 {
-    dst->ptr = malloc(len + 1);
-    if (!dst->ptr) return -1;
-    if (len) memcpy(dst->ptr, s, len);
-    dst->ptr[len] = '\0';
-    dst->len = len;
-    return 0;
-}
-
-/* Recursion is bounded: documents come from the parser, which refuses nesting past its limit. */
-isync_json *isync_json_clone(const isync_json *v)
-{
-    if (!v) return NULL;
-    isync_json *c = calloc(1, sizeof(*c));
-    if (!c) return NULL;
-    c->type = v->type;
     switch (v->type) {
     case ISYNC_JSON_STRING:
     case ISYNC_JSON_BIGNUM:
-        if (str_copy(&c->u.str, (const unsigned char *)v->u.str.ptr, v->u.str.len)) goto fail;
-        break;
+        return arena_str(a, &c->u.str, v->u.str.ptr, v->u.str.len);
     case ISYNC_JSON_INTEGER:
         c->u.integer = v->u.integer;
-        break;
+        return 0;
     case ISYNC_JSON_DOUBLE:
         c->u.dbl = v->u.dbl;
-        break;
+        return 0;
     case ISYNC_JSON_ARRAY:
     case ISYNC_JSON_OBJECT: {
         size_t n = v->u.list.len;
-        c->u.list.values = calloc(n ? n : 1, sizeof(isync_json *));
-        if (!c->u.list.values) goto fail;
-        if (v->type == ISYNC_JSON_OBJECT) {
-            c->u.list.keys = calloc(n ? n : 1, sizeof(isync_json_str));
-            if (!c->u.list.keys) goto fail;
+        if (!n) return 0;
+        if (!(c->u.list.values = arena_alloc(a, n * sizeof(isync_json *)))) return -1;
+        if (v->type == ISYNC_JSON_OBJECT &&
+            !(c->u.list.keys = arena_alloc(a, n * sizeof(isync_json_str)))) {
+            return -1;
         }
-        c->u.list.cap = n ? n : 1;
         for (size_t i = 0; i < n; i++) {
-            /* len counts the complete entries, so a failure frees exactly what was copied */
-            if (c->u.list.keys && str_copy(&c->u.list.keys[i], (const unsigned char *)v->u.list.keys[i].ptr,
-                                           v->u.list.keys[i].len)) {
-                goto fail;
+            const isync_json *child = v->u.list.values[i];
+            isync_json *copy = arena_node(a, child ? child->type : ISYNC_JSON_NULL);
+            if (!copy || (child && clone_into(a, copy, child))) return -1;
+            if (c->u.list.keys &&
+                arena_str(a, &c->u.list.keys[i], v->u.list.keys[i].ptr, v->u.list.keys[i].len)) {
+                return -1;
             }
-            if (!(c->u.list.values[i] = isync_json_clone(v->u.list.values[i]))) {
-                if (c->u.list.keys) free(c->u.list.keys[i].ptr);
-                goto fail;
-            }
-            c->u.list.len = i + 1;
+            c->u.list.values[i] = copy;
         }
-        break;
+        c->u.list.len = n;
+        return 0;
     }
     default:
-        break;
+        return 0;
     }
-    return c;
-fail:
-    isync_json_free(c);
-    return NULL;
 }
 
-/* Appends child (and, for objects, key, whose ownership moves in) to a container. */
-static int list_push(isync_json *parent, isync_json_str *key, isync_json *child)
+isync_json *isync_json_clone(const isync_json *v)
 {
-    if (parent->u.list.len == parent->u.list.cap) {
-        size_t cap = parent->u.list.cap ? parent->u.list.cap * 2 : 8;
-        isync_json **values = realloc(parent->u.list.values, cap * sizeof(isync_json *)); // NOLINT(bugprone-sizeof-expression): an array of pointers
-        if (!values) return -1;
-        parent->u.list.values = values;
-        if (parent->type == ISYNC_JSON_OBJECT) {
-            isync_json_str *keys = realloc(parent->u.list.keys, cap * sizeof(*keys));
-            if (!keys) return -1;
-            parent->u.list.keys = keys;
-        }
-        parent->u.list.cap = cap;
+    if (!v) return NULL;
+    arena *a = arena_new(v->type);
+    if (!a) return NULL;
+    if (clone_into(a, &a->root, v)) {
+        arena_free(a);
+        return NULL;
     }
-    if (parent->type == ISYNC_JSON_OBJECT) {
-        parent->u.list.keys[parent->u.list.len] = *key;
-        key->ptr = NULL;
-        key->len = 0;
-    }
-    parent->u.list.values[parent->u.list.len++] = child;
-    return 0;
+    return &a->root;
 }
 
 const isync_json *isync_json_get(const isync_json *v, const char *key)
@@ -245,37 +359,82 @@ size_t isync_json_strlen_chars(const isync_json *v)
 /* ---------------------------------------------------------------------------------------- */
 /* Parser: yajl events -> document */
 
+/* Children of the open containers wait on one stack (and the keys of objects' children on
+ * another) until their container closes, then move into the arena in an array of exactly their
+ * number: no array is grown in the arena, so nothing is wasted there. */
 typedef struct builder {
-    isync_json *root;
-    isync_json *stack[ISYNC_JSON_MAX_DEPTH];
+    arena *arena;
+    size_t values;            /* in the document so far, against ISYNC_JSON_MAX_VALUES */
+    isync_json *open[ISYNC_JSON_MAX_DEPTH];
+    size_t first[ISYNC_JSON_MAX_DEPTH]; /* where each open container's children start on the stack */
     size_t depth;
-    isync_json_str key;      /* pending object key, owned until pushed */
-    const char *cancel_why;  /* set when a callback returned 0 */
+    isync_json **pending;     /* the stack of children, malloc'd */
+    size_t len, cap;
+    isync_json_str *keys;     /* the keys of the children of open objects, malloc'd */
+    size_t keys_first[ISYNC_JSON_MAX_DEPTH];
+    size_t keys_len, keys_cap;
+    isync_json_str key;       /* the object key just read (in the arena) */
+    isync_err_kind cancel_kind;
+    const char *cancel_why;   /* set when a callback returned 0 */
 } builder;
 
-static int add_value(builder *b, isync_json *v)
+static int cancel(builder *b, isync_err_kind kind, const char *why)
 {
-    if (!v) {
-        b->cancel_why = "out of memory";
-        return 0;
-    }
-    if (b->depth == 0) {
-        b->root = v;  /* yajl allows exactly one top-level value here */
-        return 1;
-    }
-    if (list_push(b->stack[b->depth - 1], &b->key, v) != 0) {
-        isync_json_free(v);
-        b->cancel_why = "out of memory";
-        return 0;
-    }
-    return 1;
+    b->cancel_kind = kind;
+    b->cancel_why = why;
+    return 0;
 }
 
-static int on_null(void *ctx) { return add_value(ctx, json_new(ISYNC_JSON_NULL)); }
+static int out_of_memory(builder *b) { return cancel(b, ISYNC_E_NOMEM, "out of memory"); }
+
+/* A new node for the next value, placed in its container (or as the root); NULL after a cancel. */
+static isync_json *add_value(builder *b, isync_json_type type)
+{
+    if (++b->values > ISYNC_JSON_MAX_VALUES) {
+        cancel(b, ISYNC_E_TOO_LARGE, "too many values");
+        return NULL;
+    }
+    if (!b->arena) { /* the first value is the root (yajl allows exactly one top-level value) */
+        if (!(b->arena = arena_new(type))) out_of_memory(b);
+        return b->arena ? &b->arena->root : NULL;
+    }
+    isync_json *v = arena_node(b->arena, type);
+    if (!v) {
+        out_of_memory(b);
+        return NULL;
+    }
+    if (b->len == b->cap) {
+        size_t cap = b->cap ? b->cap * 2 : 64;
+        isync_json **pending = realloc(b->pending, cap * sizeof(*pending));
+        if (!pending) {
+            out_of_memory(b);
+            return NULL;
+        }
+        b->pending = pending;
+        b->cap = cap;
+    }
+    if (b->open[b->depth - 1]->type == ISYNC_JSON_OBJECT) {
+        if (b->keys_len == b->keys_cap) {
+            size_t cap = b->keys_cap ? b->keys_cap * 2 : 64;
+            isync_json_str *keys = realloc(b->keys, cap * sizeof(*keys));
+            if (!keys) {
+                out_of_memory(b);
+                return NULL;
+            }
+            b->keys = keys;
+            b->keys_cap = cap;
+        }
+        b->keys[b->keys_len++] = b->key;
+    }
+    b->pending[b->len++] = v;
+    return v;
+}
+
+static int on_null(void *ctx) { return add_value(ctx, ISYNC_JSON_NULL) != NULL; }
 
 static int on_boolean(void *ctx, int value)
 {
-    return add_value(ctx, json_new(value ? ISYNC_JSON_TRUE : ISYNC_JSON_FALSE));
+    return add_value(ctx, value ? ISYNC_JSON_TRUE : ISYNC_JSON_FALSE) != NULL;
 }
 
 static int on_number(void *ctx, const char *s, size_t len)
@@ -283,87 +442,86 @@ static int on_number(void *ctx, const char *s, size_t len)
     builder *b = ctx;
     char small[64];
     char *text = len < sizeof(small) ? small : malloc(len + 1);
-    if (!text) return add_value(b, NULL);
+    if (!text) return out_of_memory(b);
     memcpy(text, s, len);
     text[len] = '\0';
 
-    isync_json *v = NULL;
-    int is_integer = strpbrk(text, ".eE") == NULL;
+    int ok = 0;
+    isync_json *v;
     errno = 0;
-    if (is_integer) {
+    if (strpbrk(text, ".eE") == NULL) {
         long long n = strtoll(text, NULL, 10);
         if (errno == ERANGE) {
-            v = json_new(ISYNC_JSON_BIGNUM);
-            if (v && str_copy(&v->u.str, (const unsigned char *)text, len) != 0) {
-                free(v);
-                v = NULL;
-            }
-        } else if ((v = json_new(ISYNC_JSON_INTEGER))) {
+            v = add_value(b, ISYNC_JSON_BIGNUM);
+            ok = v && (arena_str(b->arena, &v->u.str, text, len) == 0 || out_of_memory(b));
+        } else if ((v = add_value(b, ISYNC_JSON_INTEGER))) {
             v->u.integer = n;
+            ok = 1;
         }
     } else {
         double d = strtod(text, NULL);
         if (errno == ERANGE && isinf(d)) {
-            if (text != small) free(text);
-            b->cancel_why = "number out of range";
-            return 0;
+            cancel(b, ISYNC_E_PARSE, "number out of range");
+        } else if ((v = add_value(b, ISYNC_JSON_DOUBLE))) {
+            v->u.dbl = d;
+            ok = 1;
         }
-        if ((v = json_new(ISYNC_JSON_DOUBLE))) v->u.dbl = d;
     }
     if (text != small) free(text);
-    return add_value(b, v);
+    return ok;
 }
 
 static int on_string(void *ctx, const unsigned char *s, size_t len)
 {
-    if (!isync_utf8_valid((const char *)s, len)) {
-        ((builder *)ctx)->cancel_why = "string is not valid UTF-8";
-        return 0;
-    }
-    isync_json *v = json_new(ISYNC_JSON_STRING);
-    if (v && str_copy(&v->u.str, s, len) != 0) {
-        free(v);
-        v = NULL;
-    }
-    return add_value(ctx, v);
+    builder *b = ctx;
+    if (!isync_utf8_valid((const char *)s, len)) return cancel(b, ISYNC_E_PARSE, "string is not valid UTF-8");
+    isync_json *v = add_value(b, ISYNC_JSON_STRING);
+    return v && (arena_str(b->arena, &v->u.str, (const char *)s, len) == 0 || out_of_memory(b));
 }
 
 static int open_container(builder *b, isync_json_type type)
 {
-    if (b->depth >= ISYNC_JSON_MAX_DEPTH) {
-        b->cancel_why = "nesting too deep";
-        return 0;
-    }
-    isync_json *v = json_new(type);
-    if (!add_value(b, v)) return 0;
-    b->stack[b->depth++] = v;
+    if (b->depth >= ISYNC_JSON_MAX_DEPTH) return cancel(b, ISYNC_E_PARSE, "nesting too deep");
+    isync_json *v = add_value(b, type);
+    if (!v) return 0;
+    b->open[b->depth] = v;
+    b->keys_first[b->depth] = b->keys_len;
+    b->first[b->depth++] = b->len;
     return 1;
 }
 
 static int on_start_map(void *ctx) { return open_container(ctx, ISYNC_JSON_OBJECT); }
 static int on_start_array(void *ctx) { return open_container(ctx, ISYNC_JSON_ARRAY); }
 
+/* The container's children leave the stack for an exact array in the arena. */
 static int on_end_container(void *ctx)
 {
     builder *b = ctx;
-    b->depth--;
+    isync_json *c = b->open[--b->depth];
+    size_t first = b->first[b->depth], n = b->len - first;
+    if (n) {
+        if (!(c->u.list.values = arena_alloc(b->arena, n * sizeof(isync_json *)))) {
+            return out_of_memory(b);
+        }
+        memcpy(c->u.list.values, b->pending + first, n * sizeof(isync_json *));
+        if (c->type == ISYNC_JSON_OBJECT) {
+            if (!(c->u.list.keys = arena_alloc(b->arena, n * sizeof(isync_json_str)))) {
+                return out_of_memory(b);
+            }
+            memcpy(c->u.list.keys, b->keys + b->keys_first[b->depth], n * sizeof(isync_json_str));
+        }
+    }
+    c->u.list.len = n;
+    b->len = first;
+    b->keys_len = b->keys_first[b->depth];
     return 1;
 }
 
 static int on_map_key(void *ctx, const unsigned char *s, size_t len)
 {
     builder *b = ctx;
-    free(b->key.ptr);
-    b->key.ptr = NULL;
-    if (!isync_utf8_valid((const char *)s, len)) {
-        b->cancel_why = "object key is not valid UTF-8";
-        return 0;
-    }
-    if (str_copy(&b->key, s, len) != 0) {
-        b->cancel_why = "out of memory";
-        return 0;
-    }
-    return 1;
+    if (!isync_utf8_valid((const char *)s, len)) return cancel(b, ISYNC_E_PARSE, "object key is not valid UTF-8");
+    return arena_str(b->arena, &b->key, (const char *)s, len) == 0 || out_of_memory(b);
 }
 
 static const yajl_callbacks parse_callbacks = {
@@ -391,12 +549,15 @@ isync_json *isync_json_parse(const char *data, size_t len, isync_error *e)
     /* Validation of UTF-8 in strings is yajl's default; trailing garbage stays an error. */
     yajl_status st = yajl_parse(y, (const unsigned char *)data, len);
     if (st == yajl_status_ok) st = yajl_complete_parse(y);
+    free(b.pending);
+    free(b.keys);
 
-    if (st != yajl_status_ok || !b.root) {
-        if (st == yajl_status_client_canceled) {
-            isync_error_set(e, b.cancel_why && strcmp(b.cancel_why, "out of memory") == 0
-                                   ? ISYNC_E_NOMEM : ISYNC_E_PARSE,
-                            "invalid JSON: %s", b.cancel_why ? b.cancel_why : "cancelled");
+    if (st != yajl_status_ok || !b.arena) {
+        if (st == yajl_status_client_canceled && b.cancel_kind == ISYNC_E_TOO_LARGE) {
+            /* the bound is explained beside ISYNC_JSON_MAX_VALUES */
+            isync_error_set(e, ISYNC_E_TOO_LARGE, "JSON document with more than %u values", ISYNC_JSON_MAX_VALUES);
+        } else if (st == yajl_status_client_canceled) {
+            isync_error_set(e, b.cancel_kind, "invalid JSON: %s", b.cancel_why ? b.cancel_why : "cancelled");
         } else if (st == yajl_status_error) {
             unsigned char *msg = yajl_get_error(y, 0, NULL, 0);
             isync_error_set(e, ISYNC_E_PARSE, "invalid JSON at byte %zu: %s",
@@ -406,13 +567,11 @@ isync_json *isync_json_parse(const char *data, size_t len, isync_error *e)
             isync_error_set(e, ISYNC_E_PARSE, "invalid JSON: empty document");
         }
         yajl_free(y);
-        free(b.key.ptr);
-        isync_json_free(b.root);
+        arena_free(b.arena);
         return NULL;
     }
     yajl_free(y);
-    free(b.key.ptr);
-    return b.root;
+    return &b.arena->root;
 }
 
 /* ---------------------------------------------------------------------------------------- */

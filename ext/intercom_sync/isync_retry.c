@@ -8,6 +8,7 @@
  */
 #include "isync_core.h"
 
+#include <limits.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
@@ -47,6 +48,14 @@ static uint64_t fnv(uint64_t h, const char *s)
     return h;
 }
 
+/* Header numbers are the server's to choose (X-RateLimit-Reset: 99999999999999999): seconds to
+ * milliseconds saturates instead of overflowing, and the sanity bounds then reject the value. */
+static long long seconds_to_ms(long long s)
+{
+    if (s < 0) return -1;
+    return s > LLONG_MAX / 1000 ? LLONG_MAX : s * 1000;
+}
+
 static void forget_window(isync_budget *b)
 {
     b->remaining = -1;
@@ -79,7 +88,7 @@ void isync_budget_done(isync_budget *b, const isync_rate_limit *rl, long long no
 {
     pthread_mutex_lock(&budgets_lock);
     if (b->in_flight > 0) b->in_flight--;
-    long long reset_ms = rl->reset >= 0 ? rl->reset * 1000 : -1;
+    long long reset_ms = seconds_to_ms(rl->reset);
     int sane = rl->present && rl->limit > 0 && rl->remaining >= 0 && reset_ms >= now_ms - 1000 &&
                reset_ms <= now_ms + (long long)MAX_SANE_RESET_S * 1000;
     if (sane) {
@@ -175,7 +184,7 @@ long isync_retry_delay(const isync_retry_policy *p, const isync_error *e, int at
         if (e->retry_after >= 0 && e->retry_after <= MAX_SANE_RESET_S) {
             return e->retry_after * 1000 + (long)(random % RESET_JITTER_MS);
         }
-        long long reset_ms = e->rate_limit.reset >= 0 ? e->rate_limit.reset * 1000 : -1;
+        long long reset_ms = seconds_to_ms(e->rate_limit.reset);
         if (reset_ms > now_ms && reset_ms - now_ms <= (long long)MAX_SANE_RESET_S * 1000) {
             return (long)(reset_ms - now_ms) + (long)(random % RESET_JITTER_MS);
         }

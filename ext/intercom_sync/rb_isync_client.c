@@ -8,6 +8,7 @@
  */
 #include "isync.h"
 
+#include <ruby/util.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -116,9 +117,14 @@ static rb_isync_client *get_client(VALUE self)
 /* ---------------------------------------------------------------------------------------- */
 /* Client#setup(options): called once by the Ruby initializer with validated options. */
 
+static VALUE option(VALUE opts, const char *name)
+{
+    return rb_hash_aref(opts, ID2SYM(rb_intern(name)));
+}
+
 static char *option_cstr(VALUE opts, const char *name, int required)
 {
-    VALUE v = rb_hash_aref(opts, ID2SYM(rb_intern(name)));
+    VALUE v = option(opts, name);
     if (NIL_P(v)) {
         if (required) rb_raise(eIntercomSyncError, "%s is required", name);
         return NULL;
@@ -130,24 +136,35 @@ static char *option_cstr(VALUE opts, const char *name, int required)
     return copy;
 }
 
+/* A number setting as a double within [min, max], refusing NaN, infinities and non-numbers
+ * before any conversion to an integer type (out of range, that conversion is undefined). */
+double isync_option_number(VALUE v, const char *name, double min, double max, int integer)
+{
+    if (integer ? !RB_INTEGER_TYPE_P(v) : !RTEST(rb_obj_is_kind_of(v, rb_cNumeric))) {
+        rb_raise(eIntercomSyncConfigurationError, "%s must be %s, not %+" PRIsVALUE, name,
+                 integer ? "an Integer" : "a number of seconds", v);
+    }
+    double d = NUM2DBL(v); /* an Integer of any size converts, at worst to an infinity; a Rational too */
+    if (!(d >= min && d <= max)) {
+        rb_raise(eIntercomSyncConfigurationError, "%s must be between %.15g and %.15g, not %+" PRIsVALUE, name, min,
+                 max, v);
+    }
+    return d;
+}
+
 static long option_ms(VALUE opts, const char *name)
 {
-    VALUE v = rb_hash_aref(opts, ID2SYM(rb_intern(name)));
-    double seconds = NUM2DBL(v);
-    if (!(seconds > 0) || seconds > 86400) {
-        rb_raise(eIntercomSyncConfigurationError, "%s must be between 0 and 86400 seconds", name);
-    }
+    double seconds = isync_option_number(option(opts, name), name, 0, 86400, 0);
+    if (seconds == 0) rb_raise(eIntercomSyncConfigurationError, "%s must be more than 0 seconds, not 0", name);
     long ms = (long)(seconds * 1000.0);
     return ms > 0 ? ms : 1;
 }
 
 static int option_int(VALUE opts, const char *name, int fallback)
 {
-    VALUE v = rb_hash_aref(opts, ID2SYM(rb_intern(name)));
+    VALUE v = option(opts, name);
     if (NIL_P(v)) return fallback;
-    int n = NUM2INT(v);
-    if (n < 0 || n > 100) rb_raise(eIntercomSyncConfigurationError, "%s must be between 0 and 100", name);
-    return n;
+    return (int)isync_option_number(v, name, 0, 100, 1);
 }
 
 static VALUE client_setup(VALUE self, VALUE opts)
@@ -168,16 +185,16 @@ static VALUE client_setup(VALUE self, VALUE opts)
     c->config.ca_file = option_cstr(opts, "ca_file", 0);
     c->config.connect_timeout_ms = option_ms(opts, "connect_timeout");
     c->config.timeout_ms = option_ms(opts, "timeout");
-    long max = NUM2LONG(rb_hash_aref(opts, ID2SYM(rb_intern("max_response_bytes"))));
-    if (max <= 0) rb_raise(eIntercomSyncConfigurationError, "max_response_bytes must be positive");
-    c->config.max_response_bytes = (size_t)max;
+    /* 1 GiB: far past any real answer, and still a size_t on every platform */
+    c->config.max_response_bytes =
+        (size_t)isync_option_number(option(opts, "max_response_bytes"), "max_response_bytes", 1, 1 << 30, 1);
 
     c->retry.max_retries = option_int(opts, "max_retries", 3);
     c->retry.base_delay_ms = option_ms(opts, "retry_base_delay");
     c->retry.max_delay_ms = option_ms(opts, "retry_max_delay");
     c->retry.rate_limit_retries = option_int(opts, "rate_limit_retries", 3);
-    c->retry.raise_on_rate_limit = RTEST(rb_hash_aref(opts, ID2SYM(rb_intern("raise_on_rate_limit"))));
-    c->pace = RTEST(rb_hash_aref(opts, ID2SYM(rb_intern("pace"))));
+    c->retry.raise_on_rate_limit = RTEST(option(opts, "raise_on_rate_limit"));
+    c->pace = RTEST(option(opts, "pace"));
     c->random = (unsigned int)((uintptr_t)c ^ (uintptr_t)getpid() ^ (unsigned int)isync_now_ms()) | 1u;
 
     isync_error e;
@@ -410,11 +427,14 @@ const char *isync_client_secret(const rb_isync_client *c)
 /* ---------------------------------------------------------------------------------------- */
 /* Client#perform(method, path, body) -> [status, body, request_id, rate_limit] */
 
+/* The method and path are used again at every retry and pacing wait, after the GVL was released
+ * and another thread may have changed or freed the Strings' bytes: the request works on its own
+ * copies (the body is encoded into gen before the first wait). */
 typedef struct request_args {
     rb_isync_client *client;
-    const char *method;
-    const char *path;
-    VALUE body;
+    VALUE method_arg, path_arg, body;
+    char *method;              /* private copies, freed in ensure */
+    char *path;
     isync_json_gen *gen;       /* request body encoder, freed in ensure */
     isync_json *doc;           /* decoded response, freed in ensure */
 } request_args;
@@ -433,6 +453,8 @@ static VALUE request_body(VALUE p)
     rb_isync_client *c = a->client;
     isync_error e;
 
+    a->method = ruby_strdup(StringValueCStr(a->method_arg)); /* raises on an embedded NUL */
+    a->path = ruby_strdup(StringValueCStr(a->path_arg));
     const char *json = NULL;
     size_t json_len = 0;
     if (!NIL_P(a->body)) {
@@ -452,6 +474,8 @@ static VALUE request_body(VALUE p)
 static VALUE request_ensure(VALUE p)
 {
     request_args *a = (request_args *)p;
+    xfree(a->method);
+    xfree(a->path);
     isync_json_gen_free(a->gen);
     isync_json_free(a->doc);
     isync_client_release(a->client);
@@ -460,13 +484,8 @@ static VALUE request_ensure(VALUE p)
 
 static VALUE client_perform(VALUE self, VALUE method, VALUE path, VALUE body)
 {
-    const char *m = StringValueCStr(method);
-    const char *p = StringValueCStr(path);
-    request_args a = {.client = isync_client_acquire(self), .method = m, .path = p, .body = body};
-    VALUE result = rb_ensure(request_body, (VALUE)&a, request_ensure, (VALUE)&a);
-    RB_GC_GUARD(method);
-    RB_GC_GUARD(path);
-    return result;
+    request_args a = {.client = isync_client_acquire(self), .method_arg = method, .path_arg = path, .body = body};
+    return rb_ensure(request_body, (VALUE)&a, request_ensure, (VALUE)&a);
 }
 
 /* Client#stats -> {requests:, connections:} */

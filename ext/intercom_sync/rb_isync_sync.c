@@ -16,8 +16,39 @@ typedef struct sync_args {
     long long deadline_ms;
     isync_sync *engine;   /* freed in ensure */
     isync_buf result;     /* freed in ensure */
+    isync_buf scrubbed;   /* freed in ensure */
     isync_json *parsed;   /* freed in ensure */
 } sync_args;
+
+/* The engine's result (JSON text; NULL when the engine could not write it) as a Hash.
+ *
+ * Whatever goes wrong here is a typed IntercomSync::Error in *why, never NoMemoryError unless an
+ * allocation really failed: the sync may have created a contact or companies before, and the
+ * Ruby layer saves the ids the result holds before it raises. Text that is not valid UTF-8 is
+ * scrubbed (U+FFFD) and read again, so one broken warning does not lose those ids. */
+static VALUE decode_result(sync_args *a, const char *text, size_t len, isync_error *why)
+{
+    isync_error_clear(why);
+    if (!text) {
+        isync_error_set(why, ISYNC_E_PARSE, "intercom_sync could not encode the sync's result "
+                                            "(a string that is not UTF-8, or out of memory)");
+        return Qnil;
+    }
+    isync_error pe;
+    isync_error_clear(&pe);
+    if (!(a->parsed = isync_json_parse(text, len, &pe)) && pe.kind != ISYNC_E_NOMEM && !isync_utf8_valid(text, len)) {
+        isync_error_set(why, ISYNC_E_PARSE, "the sync's result was not valid UTF-8 (replaced with U+FFFD)");
+        if (isync_utf8_scrub(text, len, &a->scrubbed)) rb_memerror();
+        a->parsed = isync_json_parse(a->scrubbed.data, a->scrubbed.len, &pe);
+    }
+    if (!a->parsed && pe.kind == ISYNC_E_NOMEM) rb_memerror();
+    if (!a->parsed || a->parsed->type != ISYNC_JSON_OBJECT) {
+        isync_error_set(why, ISYNC_E_PARSE, "the sync's result is not a JSON object: %.200s",
+                        a->parsed ? "another value" : pe.message);
+        return Qnil;
+    }
+    return isync_json_to_ruby(a->parsed);
+}
 
 static VALUE sync_body(VALUE p)
 {
@@ -43,18 +74,20 @@ static VALUE sync_body(VALUE p)
     }
     if (rc < 0) failed = 1;
 
-    if (isync_sync_result(a->engine, &a->result)) rb_memerror();
-    isync_error pe;
-    if (!(a->parsed = isync_json_parse(a->result.data, a->result.len, &pe))) {
-        isync_raise(&pe, NULL); /* our own generator's output: cannot happen */
-    }
-    VALUE result = isync_json_to_ruby(a->parsed);
+    int written = isync_sync_result(a->engine, &a->result) == 0;
+    isync_error why;
+    VALUE result = decode_result(a, written ? a->result.data : NULL, a->result.len, &why);
+    VALUE error = failed ? isync_make_error(&e, isync_client_secret(a->client))
+                  : why.kind != ISYNC_OK ? isync_make_error(&why, NULL) : Qnil;
+    if (NIL_P(result)) return rb_ary_new_from_args(2, Qnil, error);
+
     /* the engine counts the requests it asked for; repeats after failures are requests too */
     unsigned long retries = isync_client_retries(a->client) - retries_before;
-    long requests = NUM2LONG(rb_hash_aref(result, rb_str_new_cstr("requests")));
-    rb_hash_aset(result, rb_str_new_cstr("requests"), LONG2NUM(requests + (long)retries));
+    VALUE requests = rb_hash_aref(result, rb_str_new_cstr("requests"));
+    if (FIXNUM_P(requests)) {
+        rb_hash_aset(result, rb_str_new_cstr("requests"), LONG2NUM(FIX2LONG(requests) + (long)retries));
+    }
     rb_hash_aset(result, rb_str_new_cstr("retries"), ULONG2NUM(retries));
-    VALUE error = failed ? isync_make_error(&e, isync_client_secret(a->client)) : Qnil;
     return rb_ary_new_from_args(2, result, error);
 }
 
@@ -63,6 +96,7 @@ static VALUE sync_ensure(VALUE p)
     sync_args *a = (sync_args *)p;
     isync_sync_free(a->engine);
     isync_buf_free(&a->result);
+    isync_buf_free(&a->scrubbed);
     isync_json_free(a->parsed);
     isync_client_release(a->client);
     return Qnil;
@@ -70,7 +104,8 @@ static VALUE sync_ensure(VALUE p)
 
 static VALUE native_sync(VALUE self, VALUE client, VALUE snapshot, VALUE dry_run, VALUE deadline)
 {
-    double seconds = NIL_P(deadline) ? 0 : NUM2DBL(deadline);
+    /* nil or 0: no deadline; the bound keeps now + seconds * 1000 far from overflowing */
+    double seconds = NIL_P(deadline) ? 0 : isync_option_number(deadline, "sync_deadline", 0, 1e9, 0);
     StringValue(snapshot);
     snapshot = rb_str_new_frozen(snapshot); /* the engine parses it before any GVL release */
     sync_args a = {
@@ -81,12 +116,47 @@ static VALUE native_sync(VALUE self, VALUE client, VALUE snapshot, VALUE dry_run
         .deadline_ms = seconds > 0 ? isync_now_ms() + (long long)(seconds * 1000) : 0,
     };
     isync_buf_init(&a.result);
+    isync_buf_init(&a.scrubbed);
     VALUE out = rb_ensure(sync_body, (VALUE)&a, sync_ensure, (VALUE)&a);
     RB_GC_GUARD(snapshot);
+    RB_GC_GUARD(client); /* its struct is used until the ensure released it */
+    return out;
+}
+
+/* Native.decode_sync_result(text or nil) -> [result, error]: the decoding of an engine result as
+ * Native.sync does it, for specs (nil stands for a result the engine could not write). */
+static VALUE decode_body(VALUE p)
+{
+    sync_args *a = (sync_args *)p;
+    isync_error why;
+    VALUE result = decode_result(a, a->snapshot, a->snapshot_len, &why);
+    return rb_ary_new_from_args(2, result, why.kind != ISYNC_OK ? isync_make_error(&why, NULL) : Qnil);
+}
+
+static VALUE decode_ensure(VALUE p)
+{
+    sync_args *a = (sync_args *)p;
+    isync_buf_free(&a->scrubbed);
+    isync_json_free(a->parsed);
+    return Qnil;
+}
+
+static VALUE native_decode_sync_result(VALUE self, VALUE text)
+{
+    sync_args a = {0};
+    if (!NIL_P(text)) {
+        StringValue(text);
+        a.snapshot = RSTRING_PTR(text);
+        a.snapshot_len = (size_t)RSTRING_LEN(text);
+    }
+    isync_buf_init(&a.scrubbed);
+    VALUE out = rb_ensure(decode_body, (VALUE)&a, decode_ensure, (VALUE)&a);
+    RB_GC_GUARD(text);
     return out;
 }
 
 void isync_init_sync(void)
 {
+    rb_define_module_function(mIntercomSyncNative, "decode_sync_result", native_decode_sync_result, 1);
     rb_define_module_function(mIntercomSyncNative, "sync", native_sync, 4);
 }
