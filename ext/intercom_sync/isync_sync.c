@@ -381,6 +381,11 @@ static int validate_snapshot(isync_sync *s, isync_error *e)
             return isync_error_set(e, ISYNC_E_INPUT, "%s must be a string or null", keys[i]);
         }
         if (has_nul(v)) return isync_error_set(e, ISYNC_E_INPUT, "%s contains a NUL byte", keys[i]);
+        /* the two that go into paths: refused before any request, even the attribute lists */
+        if (i >= 3 && v && v->type == ISYNC_JSON_STRING && isync_url_dot_segment(v->u.str.ptr, v->u.str.len)) {
+            return isync_error_set(e, ISYNC_E_INPUT, "%s \"%s\" cannot be used in a request path (a dot segment)",
+                                   keys[i], v->u.str.ptr);
+        }
     }
     const isync_json *contact = snap(s, "contact");
     if (contact && contact->type != ISYNC_JSON_OBJECT && contact->type != ISYNC_JSON_NULL) {
