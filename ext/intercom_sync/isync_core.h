@@ -321,7 +321,7 @@ void isync_sync_free(isync_sync *s);
  * rest can be done without, cuts with a warning. README, "Security", explains each. */
 #define ISYNC_MAX_COMPANIES 2000      /* per contact: Intercom allows 1,000; refused past it */
 #define ISYNC_MAX_ATTRIBUTES 2000     /* definitions per model kept; the rest cut with a warning */
-#define ISYNC_MAX_LEADS 100           /* leads merged into one user; the rest left with a warning */
+#define ISYNC_MAX_LEADS 1000          /* leads merged into one user; the rest left with a warning */
 
 /* isync_url.c: 1 when a path segment is "." or "..", or decodes to one (up to three rounds of
  * percent-decoding): a normalising server would route /contacts/%2E%2E to /. */

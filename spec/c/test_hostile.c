@@ -181,7 +181,7 @@ static void test_huge_lists(void)
     isync_json_free(doc);
     free(cached);
 
-    /* a lead search answering 100,000 leads: 100 merged, a warning, no more pages */
+    /* a lead search answering 100,000 leads: 1,000 merged, a warning, no more pages */
     const char *new_user = "{\"external_id\":\"42\",\"email\":\"a@b.co\",\"signed_up_at\":990,\"now\":1000,"
                            "\"custom_attributes\":{},\"known_attributes\":{\"contact\":{},\"company\":{}}}";
     char *leads = repeat_json("{\"data\":[", "{\"id\":\"l%zu\",\"role\":\"lead\"}", 100000,
@@ -195,8 +195,8 @@ static void test_huge_lists(void)
     rc = drive(new_user, searched, &trace, &result, &e);
     took = now_s() - t;
     CHECK(rc == 0 && (!timing() || took < 1.0));
-    CHECK(strstr(result.data, "more than 100 leads") != NULL);
-    CHECK(strstr(result.data, "\"requests\":102") != NULL); /* find, one search page, 100 merges */
+    CHECK(strstr(result.data, "more than 1000 leads") != NULL);
+    CHECK(strstr(result.data, "\"requests\":1002") != NULL); /* find, one search page, 1,000 merges */
     free(leads);
 
     isync_buf_free(&trace);

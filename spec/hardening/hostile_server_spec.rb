@@ -200,10 +200,13 @@ RSpec.describe "a hostile server", sync: true do
       expect(emulator.requests).to be_empty
     end
 
-    it "refuses a user id that decodes to \".\" before any request" do
-      poro = SyncHelpers::PoroUser.new(id: "%2E", email: "dot@example.com", name: "Dot", created_at: Time.at(1_600_000_000), metadata: {})
-      expect { SyncWithIntercom.perform(poro) }.to raise_error(IntercomSync::InvalidInputError, /dot segment/)
-      expect(emulator.requests).to be_empty
+    [".", "..", "%2E", "%252e%252E"].each do |id|
+      it "refuses the user id #{id.inspect} (a dot segment once decoded) before any request" do
+        poro = SyncHelpers::PoroUser.new(id: id, email: "dot@example.com", name: "Dot", created_at: Time.at(1_600_000_000),
+                                         metadata: {})
+        expect { SyncWithIntercom.perform(poro) }.to raise_error(IntercomSync::InvalidInputError, /dot segment/)
+        expect(emulator.requests).to be_empty
+      end
     end
 
     it "refuses a contact whose id from the server is \"..\"" do
