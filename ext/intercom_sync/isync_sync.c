@@ -228,6 +228,7 @@ struct isync_sync {
     strvec attached;            /* Intercom ids of attached companies */
 
     size_t n_member, n_owned;
+    isync_set owned_by_id;      /* owned team id -> index (keys point into the snapshot) */
     char **member_ids;          /* Intercom company id per member team, NULL when unknown */
     char **owned_ids;           /* per owned team */
     char **owned_digests;       /* digest of what was pushed, per owned team */
@@ -751,11 +752,8 @@ static int plan_companies(isync_sync *s, isync_error *e)
             if (!(s->member_ids[j] = dup_str(stored))) return fail_nomem(e);
             continue;
         }
-        int owned = 0;
-        for (size_t i = 0; i < s->n_owned; i++) {
-            if (strcmp(team_id(owned_team(s, i)), team_id(team)) == 0) owned = 1;
-        }
-        if (!owned) Q(0, OP_UPSERT_MEMBER, 0, (long)j, 0, NULL, NULL);
+        const char *tid = team_id(team);
+        if (!isync_set_get(&s->owned_by_id, tid, strlen(tid), NULL)) Q(0, OP_UPSERT_MEMBER, 0, (long)j, 0, NULL, NULL);
     }
     Q(0, OP_PLAN_MEMBERSHIP, 0, 0, 0, NULL, NULL);
     return 0;
@@ -766,10 +764,8 @@ static const char *member_company_id(isync_sync *s, size_t j)
 {
     if (s->member_ids[j]) return s->member_ids[j];
     const char *tid = team_id(member_team(s, j));
-    for (size_t i = 0; i < s->n_owned; i++) {
-        if (strcmp(team_id(owned_team(s, i)), tid) == 0) return s->owned_ids[i];
-    }
-    return NULL;
+    size_t i;
+    return isync_set_get(&s->owned_by_id, tid, strlen(tid), &i) ? s->owned_ids[i] : NULL;
 }
 
 static int plan_membership(isync_sync *s, isync_error *e)
@@ -998,6 +994,17 @@ isync_sync *isync_sync_new(const char *snapshot_json, size_t len, int dry_run, i
         goto fail;
     }
 
+    /* teams are looked up by id once per member team: an index, not a scan of the owned ones
+     * (the first of duplicate ids wins, as the scan's first match did) */
+    for (size_t i = 0; i < s->n_owned; i++) {
+        const char *tid = team_id(owned_team(s, i));
+        if (!isync_set_get(&s->owned_by_id, tid, strlen(tid), NULL) &&
+            isync_set_put(&s->owned_by_id, tid, strlen(tid), i)) {
+            fail_nomem(e);
+            goto fail;
+        }
+    }
+
     int rc = 0;
     load_known_attributes(s, e, &rc);
     if (rc) goto fail;
@@ -1055,6 +1062,7 @@ void isync_sync_free(isync_sync *s)
     free(s->owned_ids);
     free(s->owned_digests);
     free(s->owned_learned);
+    isync_set_free(&s->owned_by_id);
     free(s->pull_name);
     free(s->pull_phone);
     free(s);
