@@ -132,7 +132,7 @@ static int attr_put(attr_set *set, const char *name, const char *type, int from_
         d->from_server |= from_server;
         return 0;
     }
-    if (set->len == set->cap) {
+    if (set->len == set->cap || !set->items) { /* (items is NULL only while cap is 0) */
         size_t cap = set->cap ? set->cap * 2 : 16;
         attr_def *items = realloc(set->items, cap * sizeof(*items));
         if (!items) return -1;
