@@ -1,7 +1,7 @@
 /*
  * libFuzzer harness: base URL policy, request path checks and segment escaping.
  * Invariants: an accepted plain-http base URL is loopback; any escaped segment makes a path
- * that passes the checks and adds exactly one segment.
+ * that adds exactly one segment and passes the checks, unless it is a dot segment once decoded.
  */
 #include "isync_core.h"
 
@@ -33,7 +33,12 @@ int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size)
     isync_buf_init(&path);
     isync_buf_append_str(&path, "/contacts/find_by_external_id/");
     if (isync_url_escape_segment(&path, (const char *)data, size) == 0) {
-        if (isync_url_check_path(path.data, &e) != 0) abort();
+        /* ...unless the segment is "." or ".." or decodes to one (issue 9): the engine refuses
+         * those before it escapes them, and the path check refuses the ones still decoding to a
+         * dot segment after our escaping */
+        int dot = isync_url_dot_segment((const char *)data, size);
+        if (!dot && isync_url_check_path(path.data, &e) != 0) abort();
+        if (size <= 2 && dot && isync_url_check_path(path.data, &e) == 0) abort(); /* "." and ".." */
         size_t slashes = 0;
         for (size_t i = 0; i < path.len; i++) slashes += path.data[i] == '/';
         if (slashes != 3 || strchr(path.data, '?') || strchr(path.data, '#')) abort();

@@ -12,6 +12,16 @@ namespace :c do
     sh "cc #{flags} #{extra} -o #{out} spec/c/test_core.c spec/c/test_sync.c spec/c/test_json_limits.c #{core_sources.join(' ')} #{libs.call}"
   end
 
+  # Programs of their own (a main each, no emulator): the core against a hostile server.
+  standalone = %w[hostile]
+  build_standalone = lambda do |suffix, extra|
+    standalone.map do |name|
+      out = "tmp/c/test_#{name}#{suffix}"
+      sh "cc #{flags} #{extra} -o #{out} spec/c/test_#{name}.c #{core_sources.join(' ')} #{libs.call}"
+      out
+    end
+  end
+
   # Runs command (an array) with ISYNC_TEST_URL pointing at a fresh emulator.
   run_against_emulator = lambda do |command, env = {}|
     IO.popen([RbConfig.ruby, "-Ilib", "spec/c/emulator_for_c.rb"], "r+") do |emulator|
@@ -28,19 +38,24 @@ namespace :c do
   task :test do
     build.call("tmp/c/test_core", "-O1")
     run_against_emulator.call(["tmp/c/test_core"])
+    build_standalone.call("", "-O1").each { |program| sh program }
   end
 
   desc "Run the C core tests under valgrind memcheck (no errors, no definite leaks)"
   task :valgrind do
     build.call("tmp/c/test_core", "-O0")
-    run_against_emulator.call(%w[valgrind --quiet --error-exitcode=99 --leak-check=full
-                                 --errors-for-leak-kinds=definite --show-leak-kinds=definite
-                                 tmp/c/test_core])
+    valgrind = %w[valgrind --quiet --error-exitcode=99 --leak-check=full
+                  --errors-for-leak-kinds=definite --show-leak-kinds=definite]
+    run_against_emulator.call(valgrind + %w[tmp/c/test_core])
+    # timing checks are for optimised builds; under valgrind only correctness counts
+    build_standalone.call("", "-O0").each { |program| sh({ "ISYNC_NO_TIMING" => "1" }, *valgrind, program) }
   end
 
   desc "Run the C core tests built with AddressSanitizer and UndefinedBehaviorSanitizer"
   task :asan do
     build.call("tmp/c/test_core_asan", "-O1 -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all")
     run_against_emulator.call(["tmp/c/test_core_asan"], "ASAN_OPTIONS" => "detect_leaks=1:abort_on_error=1")
+    build_standalone.call("_asan", "-O1 -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all")
+                    .each { |program| sh({ "ASAN_OPTIONS" => "detect_leaks=1:abort_on_error=1", "ISYNC_NO_TIMING" => "1" }, program) }
   end
 end

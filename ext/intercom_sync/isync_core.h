@@ -329,4 +329,65 @@ int isync_sync_feed(isync_sync *s, isync_json *doc, const isync_error *outcome, 
 int isync_sync_result(isync_sync *s, isync_buf *out);
 void isync_sync_free(isync_sync *s);
 
+/* ------------------------------------------------------------------------------------------ */
+/* Hostile servers (issue 9): bounds, safe text and O(1) lookups.                              */
+
+/* What one sync accepts from Intercom; past these it refuses (ISYNC_E_TOO_LARGE) or, where the
+ * rest can be done without, cuts with a warning. README, "Security", explains each. */
+#define ISYNC_MAX_COMPANIES 2000      /* per contact: Intercom allows 1,000; refused past it */
+#define ISYNC_MAX_ATTRIBUTES 2000     /* definitions per model kept; the rest cut with a warning */
+#define ISYNC_MAX_LEADS 1000          /* leads merged into one user; the rest left with a warning */
+
+/* isync_url.c: 1 when a path segment is "." or "..", or decodes to one (up to three rounds of
+ * percent-decoding): a normalising server would route /contacts/%2E%2E to /. */
+int isync_url_dot_segment(const char *segment, size_t len);
+
+/* isync_text.c: text from a server made safe to embed in our messages. */
+#include <stdarg.h>
+
+/* The length of the longest prefix of s[0..len), at most max bytes, that does not end inside a
+ * UTF-8 character. */
+size_t isync_utf8_prefix(const char *s, size_t len, size_t max);
+/* Replaces each byte that is not part of a valid UTF-8 sequence with '?', in place. */
+void isync_utf8_scrub(char *s);
+/* snprintf that cuts only between characters and scrubs what is not UTF-8; returns vsnprintf's. */
+int isync_text_format(char *dst, size_t cap, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+int isync_text_vformat(char *dst, size_t cap, const char *fmt, va_list ap);
+/* Copies src[0..len) into dst the same way (NULL src: ""). */
+void isync_text_copy(char *dst, size_t cap, const char *src, size_t len);
+/* A request id: kept only when it is printable ASCII that fits (never cut); else "". */
+void isync_copy_request_id(char *dst, size_t cap, const char *src, size_t len);
+
+/* Redaction of the access token from server text, done before any cut. A secret shorter than
+ * this is not redacted (it would garble text); a tail of text that is a prefix of the secret at
+ * least this long is redacted too, since a cut further on may have taken the rest of it. */
+#define ISYNC_REDACT_MIN 4
+int isync_redact_append(isync_buf *out, const char *text, size_t len, const char *secret);
+/* The length of the tail of text[0..len) that is a proper prefix of secret (0 when none). */
+size_t isync_redact_tail(const char *text, size_t len, const char *secret);
+/* Redacts text, then copies it into dst cut on a character boundary. */
+void isync_redact_into(char *dst, size_t cap, const char *text, const char *secret);
+
+/* isync_set.c: an index from strings to positions, SipHash-1-3 under a per-process random key.
+ * Keys are not copied: each must stay in place while the set holds it. */
+typedef struct isync_set_slot {
+    const char *key;  /* NULL: empty */
+    size_t len;
+    uint64_t hash;
+    size_t value;
+} isync_set_slot;
+
+typedef struct isync_set {
+    isync_set_slot *slots;
+    size_t len, cap;  /* cap: 0 or a power of two, at least twice len */
+} isync_set;
+
+uint64_t isync_hash(const char *data, size_t len);
+void isync_set_init(isync_set *set);
+void isync_set_free(isync_set *set);
+/* 1 and *value (when value is not NULL) if key is in the set, else 0. */
+int isync_set_get(const isync_set *set, const char *key, size_t len, size_t *value);
+/* Adds key or replaces its value; -1 when out of memory. */
+int isync_set_put(isync_set *set, const char *key, size_t len, size_t value);
+
 #endif /* ISYNC_CORE_H */

@@ -16,7 +16,8 @@ int isync_error_set(isync_error *e, isync_err_kind kind, const char *fmt, ...)
     va_list ap;
     e->kind = kind;
     va_start(ap, fmt);
-    vsnprintf(e->message, sizeof(e->message), fmt, ap);
+    /* the arguments may quote a server: cut between characters, never inside one */
+    isync_text_vformat(e->message, sizeof(e->message), fmt, ap);
     va_end(ap);
     return -1;
 }

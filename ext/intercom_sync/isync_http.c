@@ -26,6 +26,7 @@ struct isync_http {
     CURLM *multi;
     struct curl_slist *headers;      /* Authorization, Intercom-Version, Accept, Content-Type */
     char *base_url;
+    char *token;                     /* to redact from server text in messages; wiped when freed */
     int plain_http;
     size_t max_response_bytes;
     pid_t owner_pid;                 /* the process that created the handles (fork safety) */
@@ -110,6 +111,15 @@ static void reset_response_headers(isync_response *r)
     r->retry_after = -1;
 }
 
+/* X-Request-Id: a raw header may hold any bytes; kept only when it is a plain id (issue 9). */
+static int request_id_header(const char *line, size_t len, isync_response *r)
+{
+    char raw[sizeof(r->request_id) + 1];
+    if (!header_value(line, len, "X-Request-Id", raw, sizeof(raw))) return 0;
+    isync_copy_request_id(r->request_id, sizeof(r->request_id), raw, strlen(raw));
+    return 1;
+}
+
 static size_t on_header(char *line, size_t size, size_t nmemb, void *userdata)
 {
     isync_http *h = userdata;
@@ -122,7 +132,7 @@ static size_t on_header(char *line, size_t size, size_t nmemb, void *userdata)
         return len;
     }
     if (header_value(line, len, "Content-Type", r->content_type, sizeof(r->content_type)) ||
-        header_value(line, len, "X-Request-Id", r->request_id, sizeof(r->request_id)) ||
+        request_id_header(line, len, r) ||
         header_value(line, len, "Link", r->link, sizeof(r->link))) {
         return len;
     }
@@ -253,6 +263,12 @@ static void wipe_and_free_headers(struct curl_slist *list)
     curl_slist_free_all(list);
 }
 
+static void wipe_and_free(char *secret)
+{
+    if (secret) memset(secret, 0, strlen(secret));
+    free(secret);
+}
+
 static int setopt_failed(isync_error *e, CURLcode c)
 {
     return isync_error_set(e, ISYNC_E_CONFIG, "libcurl rejected an option: %s", curl_easy_strerror(c));
@@ -289,6 +305,12 @@ isync_http *isync_http_new(const isync_http_config *cfg, isync_error *e)
     if (isync_url_check_base(cfg->base_url ? cfg->base_url : "", &h->base_url, &h->plain_http, e)) {
         goto fail;
     }
+    size_t token_len = strlen(cfg->access_token);
+    if (!(h->token = malloc(token_len + 1))) {
+        isync_error_set(e, ISYNC_E_NOMEM, "out of memory allocating the HTTP client");
+        goto fail;
+    }
+    memcpy(h->token, cfg->access_token, token_len + 1);
 
     h->easy = curl_easy_init();
     h->multi = curl_multi_init();
@@ -358,6 +380,7 @@ void isync_http_free(isync_http *h)
     if (h->easy) curl_easy_cleanup(h->easy);
     if (h->multi) curl_multi_cleanup(h->multi);
     wipe_and_free_headers(h->headers);
+    wipe_and_free(h->token);
     free(h->base_url);
     isync_buf_free(&h->url);
     isync_buf_free(&h->resp.body);
@@ -379,6 +402,7 @@ void isync_http_abandon(isync_http *h)
     abandoned[slot] = h->easy;
     abandoned[slot + 1] = h->multi;
     wipe_and_free_headers(h->headers);
+    wipe_and_free(h->token);
     free(h->base_url);
     isync_buf_free(&h->url);
     isync_buf_free(&h->resp.body);
@@ -658,6 +682,17 @@ static void extract_canonical_id(const char *link, isync_error *e)
     e->resource_id[n] = '\0';
 }
 
+/* The body's request_id (a JSON string, so UTF-8, but of any length): the same rule as the
+ * header's, never a cut copy. */
+static void body_request_id(char *dst, size_t cap, const isync_json *doc)
+{
+    const isync_json *v = isync_json_get(doc, "request_id");
+    char id[sizeof(((isync_response *)0)->request_id)];
+    if (!v || v->type != ISYNC_JSON_STRING) return;
+    isync_copy_request_id(id, sizeof(id), v->u.str.ptr, v->u.str.len);
+    if (id[0]) isync_text_copy(dst, cap, id, strlen(id)); /* else the header's stays */
+}
+
 /* Fills e from an error response; uses Intercom's error.list body when there is one. */
 static void http_error(isync_http *h, isync_error *e)
 {
@@ -674,9 +709,11 @@ static void http_error(isync_http *h, isync_error *e)
                                   ? errors->u.list.values[0] : NULL;
     e->kind = ISYNC_E_HTTP;
     e->http_status = r->status;
-    copy_str(e->code, sizeof(e->code), isync_json_get_str(first, "code"));
+    /* server text: redacted first, then cut between characters (a cut first could leave a
+     * piece of the token behind, and a byte cut can split a character) */
+    isync_redact_into(e->code, sizeof(e->code), isync_json_get_str(first, "code"), h->token);
     message = isync_json_get_str(first, "message");
-    copy_str(e->request_id, sizeof(e->request_id), isync_json_get_str(doc, "request_id"));
+    body_request_id(e->request_id, sizeof(e->request_id), doc);
     if (!e->request_id[0]) copy_str(e->request_id, sizeof(e->request_id), r->request_id);
 
     e->rate_limit = r->rate_limit;
@@ -685,14 +722,20 @@ static void http_error(isync_http *h, isync_error *e)
     if (r->status == 410 || strcmp(e->code, "contact_merged") == 0) extract_canonical_id(r->link, e);
 
     if (e->code[0] || message) {
-        snprintf(e->message, sizeof(e->message), "%s %s: HTTP %ld %s%s%s", h->method,
-                 h->path_for_errors, r->status, e->code, e->code[0] && message ? ": " : "",
-                 message ? message : "");
+        isync_buf said;
+        isync_buf_init(&said);
+        int nomem = message && isync_redact_append(&said, message, strlen(message), h->token);
+        isync_error_set(e, ISYNC_E_HTTP, "%s %s: HTTP %ld %s%s%s", h->method, h->path_for_errors, r->status,
+                        e->code, e->code[0] && message ? ": " : "",
+                        nomem ? "(message withheld: out of memory)" : said.data ? said.data : "");
+        isync_buf_free(&said);
     } else {
-        snprintf(e->message, sizeof(e->message), "%s %s: HTTP %ld %s (%s%s%s)", h->method,
-                 h->path_for_errors, r->status, reason_phrase(r->status),
-                 !r->body.len ? "empty body" : doc ? "body is not an Intercom error.list" : "non-JSON body",
-                 r->content_type[0] ? ", " : "", r->content_type);
+        char ct[sizeof(r->content_type)];
+        isync_redact_into(ct, sizeof(ct), r->content_type, h->token);
+        isync_error_set(e, ISYNC_E_HTTP, "%s %s: HTTP %ld %s (%s%s%s)", h->method, h->path_for_errors, r->status,
+                        reason_phrase(r->status),
+                        !r->body.len ? "empty body" : doc ? "body is not an Intercom error.list" : "non-JSON body",
+                        ct[0] ? ", " : "", ct);
     }
     isync_json_free(doc);
 }
@@ -708,8 +751,10 @@ isync_json *isync_http_decode(isync_http *h, isync_error *e)
         isync_error_set(e, ISYNC_E_PARSE, "%s %s: HTTP %ld with an empty body (expected JSON)",
                         h->method, h->path_for_errors, r->status);
     } else if (!is_json_content_type(r->content_type)) {
+        char ct[sizeof(r->content_type)];
+        isync_redact_into(ct, sizeof(ct), r->content_type, h->token);
         isync_error_set(e, ISYNC_E_PARSE, "%s %s: HTTP %ld with a %s body (expected JSON)",
-                        h->method, h->path_for_errors, r->status, r->content_type);
+                        h->method, h->path_for_errors, r->status, ct);
     } else if (!(doc = isync_json_parse(r->body.data, r->body.len, e))) {
         char why[sizeof(e->message)];
         snprintf(why, sizeof(why), "%s", e->message);
@@ -725,7 +770,7 @@ isync_json *isync_http_decode(isync_http *h, isync_error *e)
         e->http_status = r->status;
         if (!e->request_id[0]) copy_str(e->request_id, sizeof(e->request_id), r->request_id);
     } else {
-        copy_str(r->request_id, sizeof(r->request_id), isync_json_get_str(doc, "request_id"));
+        body_request_id(r->request_id, sizeof(r->request_id), doc);
     }
     isync_buf_shrink(&r->body, RESPONSE_KEEP_BYTES);
     return doc;

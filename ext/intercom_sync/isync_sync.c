@@ -46,9 +46,11 @@ static const char *const model_names[] = {"contact", "company"};
 /* ---------------------------------------------------------------------------------------- */
 /* Small containers */
 
+/* An ordered list of strings with a hash index: lookups are O(1) whatever a server lists. */
 typedef struct strvec {
     char **items;
     size_t len, cap;
+    isync_set index;  /* item -> position; keys point into items */
 } strvec;
 
 static char *dup_str(const char *s)
@@ -69,17 +71,20 @@ static int strvec_push(strvec *v, const char *s)
         v->items = items;
         v->cap = cap;
     }
-    if (!(v->items[v->len] = dup_str(s))) return -1;
-    v->len++;
+    char *copy = dup_str(s);
+    if (!copy) return -1;
+    size_t len = strlen(copy);
+    if (!isync_set_get(&v->index, copy, len, NULL) && isync_set_put(&v->index, copy, len, v->len)) {
+        free(copy);
+        return -1;
+    }
+    v->items[v->len++] = copy;
     return 0;
 }
 
 static int strvec_has(const strvec *v, const char *s)
 {
-    for (size_t i = 0; i < v->len; i++) {
-        if (strcmp(v->items[i], s) == 0) return 1;
-    }
-    return 0;
+    return isync_set_get(&v->index, s, strlen(s), NULL);
 }
 
 static int strvec_add_unique(strvec *v, const char *s)
@@ -91,6 +96,7 @@ static void strvec_free(strvec *v)
 {
     for (size_t i = 0; i < v->len; i++) free(v->items[i]);
     free(v->items);
+    isync_set_free(&v->index);
     memset(v, 0, sizeof(*v));
 }
 
@@ -105,15 +111,14 @@ typedef struct attr_def {
 typedef struct attr_set {
     attr_def *items;
     size_t len, cap;
+    isync_set index;  /* name -> position in items */
     int fresh;        /* listed from Intercom during this sync */
 } attr_set;
 
 static attr_def *attr_find(attr_set *set, const char *name)
 {
-    for (size_t i = 0; i < set->len; i++) {
-        if (strcmp(set->items[i].name, name) == 0) return &set->items[i];
-    }
-    return NULL;
+    size_t i;
+    return isync_set_get(&set->index, name, strlen(name), &i) ? &set->items[i] : NULL;
 }
 
 static int attr_put(attr_set *set, const char *name, const char *type, int from_server)
@@ -127,7 +132,7 @@ static int attr_put(attr_set *set, const char *name, const char *type, int from_
         d->from_server |= from_server;
         return 0;
     }
-    if (set->len == set->cap) {
+    if (set->len == set->cap || !set->items) { /* (items is NULL only while cap is 0) */
         size_t cap = set->cap ? set->cap * 2 : 16;
         attr_def *items = realloc(set->items, cap * sizeof(*items));
         if (!items) return -1;
@@ -138,7 +143,7 @@ static int attr_put(attr_set *set, const char *name, const char *type, int from_
     n->name = dup_str(name);
     n->type = dup_str(type);
     n->from_server = from_server;
-    if (!n->name || !n->type) {
+    if (!n->name || !n->type || isync_set_put(&set->index, n->name, strlen(n->name), set->len)) {
         free(n->name);
         free(n->type);
         return -1;
@@ -154,6 +159,7 @@ static void attr_set_free(attr_set *set)
         free(set->items[i].type);
     }
     free(set->items);
+    isync_set_free(&set->index);
     memset(set, 0, sizeof(*set));
 }
 
@@ -222,6 +228,7 @@ struct isync_sync {
     strvec attached;            /* Intercom ids of attached companies */
 
     size_t n_member, n_owned;
+    isync_set owned_by_id;      /* owned team id -> index (keys point into the snapshot) */
     char **member_ids;          /* Intercom company id per member team, NULL when unknown */
     char **owned_ids;           /* per owned team */
     char **owned_digests;       /* digest of what was pushed, per owned team */
@@ -291,6 +298,28 @@ static const char *nonempty_str(const isync_json *v)
     return (v && v->type == ISYNC_JSON_STRING && v->u.str.len > 0) ? v->u.str.ptr : NULL;
 }
 
+/* A string with a NUL inside (JSON allows \u0000) would be cut short as a C string. */
+static int has_nul(const isync_json *v)
+{
+    return v && v->type == ISYNC_JSON_STRING && strlen(v->u.str.ptr) != v->u.str.len;
+}
+
+/* An id a server gave us that we may put in a request: a non-empty string, whole as a C string
+ * (an id "c\u0000../x" must never become "c"), and not a dot segment once decoded. */
+static const char *usable_id(const isync_json *v)
+{
+    const char *id = nonempty_str(v);
+    if (!id || has_nul(v) || isync_url_dot_segment(id, v->u.str.len)) return NULL;
+    return id;
+}
+
+/* Why usable_id refused v, for messages. */
+static const char *unusable_why(const isync_json *v)
+{
+    if (!nonempty_str(v)) return "no id";
+    return has_nul(v) ? "an id with a NUL byte" : "an id that is a dot segment";
+}
+
 static int get_int(const isync_json *v, long long *out)
 {
     if (!v) return 0;
@@ -340,7 +369,7 @@ static int warn(isync_sync *s, isync_error *e, const char *fmt, ...)
     char text[400];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(text, sizeof(text), fmt, ap);
+    isync_text_vformat(text, sizeof(text), fmt, ap); /* quotes servers: cut between characters */
     va_end(ap);
     return strvec_add_unique(&s->warnings, text) ? fail_nomem(e) : 0;
 }
@@ -355,11 +384,17 @@ static int validate_snapshot(isync_sync *s, isync_error *e)
     if (!ext) return isync_error_set(e, ISYNC_E_INPUT, "the user has no id to use as external_id");
     long long n;
     if (!get_int(snap(s, "now"), &n)) return isync_error_set(e, ISYNC_E_INPUT, "snapshot lacks \"now\"");
-    const char *keys[] = {"email", "name", "phone", "intercom_id"};
-    for (size_t i = 0; i < 4; i++) {
+    const char *keys[] = {"email", "name", "phone", "intercom_id", "external_id"};
+    for (size_t i = 0; i < 5; i++) {
         const isync_json *v = snap(s, keys[i]);
         if (v && v->type != ISYNC_JSON_STRING && v->type != ISYNC_JSON_NULL) {
             return isync_error_set(e, ISYNC_E_INPUT, "%s must be a string or null", keys[i]);
+        }
+        if (has_nul(v)) return isync_error_set(e, ISYNC_E_INPUT, "%s contains a NUL byte", keys[i]);
+        /* the two that go into paths: refused before any request, even the attribute lists */
+        if (i >= 3 && v && v->type == ISYNC_JSON_STRING && isync_url_dot_segment(v->u.str.ptr, v->u.str.len)) {
+            return isync_error_set(e, ISYNC_E_INPUT, "%s \"%s\" cannot be used in a request path (a dot segment)",
+                                   keys[i], v->u.str.ptr);
         }
     }
     const isync_json *contact = snap(s, "contact");
@@ -377,8 +412,10 @@ static int validate_snapshot(isync_sync *s, isync_error *e)
             return isync_error_set(e, ISYNC_E_INPUT, "%s must be an array", lists[l]);
         }
         for (size_t i = 0; i < array_len(a); i++) {
-            if (!team_id(array_at(a, i))) {
-                return isync_error_set(e, ISYNC_E_INPUT, "%s[%zu] has no id", lists[l], i);
+            const isync_json *team = array_at(a, i);
+            if (!team_id(team)) return isync_error_set(e, ISYNC_E_INPUT, "%s[%zu] has no id", lists[l], i);
+            if (has_nul(isync_json_get(team, "id")) || has_nul(isync_json_get(team, "intercom_company_id"))) {
+                return isync_error_set(e, ISYNC_E_INPUT, "%s[%zu] has an id with a NUL byte", lists[l], i);
             }
         }
     }
@@ -525,6 +562,12 @@ gen_error:
 
 static int set_path(isync_sync *s, isync_error *e, const char *prefix, const char *segment, const char *suffix)
 {
+    /* "." and ".." (or what decodes to them) would be a dot segment to a normalising server:
+     * /contacts/%2E%2E is /. Refused before any request, whoever gave us the id. */
+    if (segment && isync_url_dot_segment(segment, strlen(segment))) {
+        return isync_error_set(e, ISYNC_E_INPUT, "the id \"%s\" cannot be used in a request path (a dot segment)",
+                               segment);
+    }
     isync_buf_clear(&s->path);
     if (isync_buf_append_str(&s->path, prefix) ||
         (segment && isync_url_escape_segment(&s->path, segment, strlen(segment))) ||
@@ -718,11 +761,8 @@ static int plan_companies(isync_sync *s, isync_error *e)
             if (!(s->member_ids[j] = dup_str(stored))) return fail_nomem(e);
             continue;
         }
-        int owned = 0;
-        for (size_t i = 0; i < s->n_owned; i++) {
-            if (strcmp(team_id(owned_team(s, i)), team_id(team)) == 0) owned = 1;
-        }
-        if (!owned) Q(0, OP_UPSERT_MEMBER, 0, (long)j, 0, NULL, NULL);
+        const char *tid = team_id(team);
+        if (!isync_set_get(&s->owned_by_id, tid, strlen(tid), NULL)) Q(0, OP_UPSERT_MEMBER, 0, (long)j, 0, NULL, NULL);
     }
     Q(0, OP_PLAN_MEMBERSHIP, 0, 0, 0, NULL, NULL);
     return 0;
@@ -733,10 +773,8 @@ static const char *member_company_id(isync_sync *s, size_t j)
 {
     if (s->member_ids[j]) return s->member_ids[j];
     const char *tid = team_id(member_team(s, j));
-    for (size_t i = 0; i < s->n_owned; i++) {
-        if (strcmp(team_id(owned_team(s, i)), tid) == 0) return s->owned_ids[i];
-    }
-    return NULL;
+    size_t i;
+    return isync_set_get(&s->owned_by_id, tid, strlen(tid), &i) ? s->owned_ids[i] : NULL;
 }
 
 static int plan_membership(isync_sync *s, isync_error *e)
@@ -932,6 +970,7 @@ static void load_known_attributes(isync_sync *s, isync_error *e, int *rc)
         for (size_t i = 0; defs && defs->type == ISYNC_JSON_OBJECT && i < defs->u.list.len; i++) {
             const isync_json *type = defs->u.list.values[i];
             if (type->type != ISYNC_JSON_STRING) continue;
+            if (s->attrs[model].len >= ISYNC_MAX_ATTRIBUTES) break; /* the cache is bounded too */
             if (attr_put(&s->attrs[model], defs->u.list.keys[i].ptr, type->u.str.ptr, 1)) {
                 *rc = fail_nomem(e);
             }
@@ -953,7 +992,7 @@ isync_sync *isync_sync_new(const char *snapshot_json, size_t len, int dry_run, i
     if (!(s->snap = isync_json_parse(snapshot_json, len, e))) {
         char why[sizeof(e->message)];
         snprintf(why, sizeof(why), "%s", e->message);
-        isync_error_set(e, ISYNC_E_INPUT, "snapshot: %s", why);
+        isync_error_set(e, ISYNC_E_INPUT, "snapshot: %s", why); /* cut between characters */
         goto fail;
     }
     if (validate_snapshot(s, e)) goto fail;
@@ -979,6 +1018,17 @@ isync_sync *isync_sync_new(const char *snapshot_json, size_t len, int dry_run, i
     if (!s->member_ids || !s->member_learned || !s->owned_ids || !s->owned_digests || !s->owned_learned) {
         fail_nomem(e);
         goto fail;
+    }
+
+    /* teams are looked up by id once per member team: an index, not a scan of the owned ones
+     * (the first of duplicate ids wins, as the scan's first match did) */
+    for (size_t i = 0; i < s->n_owned; i++) {
+        const char *tid = team_id(owned_team(s, i));
+        if (!isync_set_get(&s->owned_by_id, tid, strlen(tid), NULL) &&
+            isync_set_put(&s->owned_by_id, tid, strlen(tid), i)) {
+            fail_nomem(e);
+            goto fail;
+        }
     }
 
     int rc = 0;
@@ -1038,6 +1088,7 @@ void isync_sync_free(isync_sync *s)
     free(s->owned_ids);
     free(s->owned_digests);
     free(s->owned_learned);
+    isync_set_free(&s->owned_by_id);
     free(s->pull_name);
     free(s->pull_phone);
     free(s);
@@ -1220,7 +1271,8 @@ static int prepare(isync_sync *s, isync_sync_request *req, isync_error *e)
         const char *company = member_company_id(s, (size_t)o->index);
         char placeholder[128];
         if (!company) {
-            snprintf(placeholder, sizeof(placeholder), "company-for-team-%s", team_id(member_team(s, (size_t)o->index)));
+            isync_text_format(placeholder, sizeof(placeholder), "company-for-team-%s",
+                              team_id(member_team(s, (size_t)o->index)));
             company = placeholder;
         }
         if (!(g = isync_json_gen_new())) return fail_nomem(e);
@@ -1281,10 +1333,12 @@ static int prepare(isync_sync *s, isync_sync_request *req, isync_error *e)
 
 static int set_contact(isync_sync *s, isync_json *doc, isync_error *e)
 {
-    const char *id = nonempty_str(isync_json_get(doc, "id"));
+    const isync_json *idv = isync_json_get(doc, "id");
+    const char *id = usable_id(idv);
     if (!id) {
+        const char *why = unusable_why(idv);
         isync_json_free(doc);
-        return isync_error_set(e, ISYNC_E_PARSE, "Intercom returned a contact without an id");
+        return isync_error_set(e, ISYNC_E_PARSE, "Intercom returned a contact with %s", why);
     }
     char *copy = dup_str(id);
     if (!copy) {
@@ -1298,6 +1352,32 @@ static int set_contact(isync_sync *s, isync_json *doc, isync_error *e)
     return 0;
 }
 
+/* Adds the companies of a list (embedded in the contact, or a page of them) to s->attached.
+ * An id we cannot put in a path is skipped with a warning (it cannot be detached); more
+ * companies than ISYNC_MAX_COMPANIES is refused: Intercom allows 1,000 per contact, so such a
+ * list is not Intercom's, and it would cost a detach request per company. */
+static int learn_attached(isync_sync *s, const isync_json *data, isync_error *e)
+{
+    for (size_t i = 0; i < array_len(data); i++) {
+        const isync_json *idv = isync_json_get(array_at(data, i), "id");
+        const char *cid = usable_id(idv);
+        if (!cid) {
+            if (nonempty_str(idv) && warn(s, e, "Intercom listed a company of the contact with %s; ignored",
+                                          unusable_why(idv))) {
+                return -1;
+            }
+            continue;
+        }
+        if (strvec_add_unique(&s->attached, cid)) return fail_nomem(e);
+        if (s->attached.len > ISYNC_MAX_COMPANIES) {
+            return isync_error_set(e, ISYNC_E_TOO_LARGE,
+                                   "Intercom listed more than %d companies for contact %s (it allows 1,000); "
+                                   "refusing to reconcile them", ISYNC_MAX_COMPANIES, s->contact_id);
+        }
+    }
+    return 0;
+}
+
 /* The contact is known: read its embedded companies, then plan. */
 static int adopt_contact(isync_sync *s, isync_json *doc, isync_error *e)
 {
@@ -1308,11 +1388,8 @@ static int adopt_contact(isync_sync *s, isync_json *doc, isync_error *e)
     strvec_free(&s->attached);
     if (more && more->type == ISYNC_JSON_TRUE && knows_membership(s)) {
         Q(0, OP_LIST_COMPANIES, 0, 1, 0, NULL, NULL);
-    } else {
-        for (size_t i = 0; i < array_len(data); i++) {
-            const char *cid = nonempty_str(isync_json_get(array_at(data, i), "id"));
-            if (cid && strvec_add_unique(&s->attached, cid)) return fail_nomem(e);
-        }
+    } else if (learn_attached(s, data, e)) {
+        return -1;
     }
     Q(0, OP_PLAN_COMPANIES, 0, 0, 0, NULL, NULL);
     return 0;
@@ -1320,14 +1397,21 @@ static int adopt_contact(isync_sync *s, isync_json *doc, isync_error *e)
 
 static int is_status(const isync_error *o, long status) { return o->kind == ISYNC_E_HTTP && o->http_status == status; }
 
+/* e->message = "sync step "<step>" failed: " + why, cut between characters (why may quote a
+ * server, already redacted by the http layer). why may be e->message itself. */
+static void prefix_step(isync_error *e, const char *step, const char *why)
+{
+    char original[sizeof(e->message)];
+    snprintf(original, sizeof(original), "%s", why);
+    int room = (int)isync_utf8_prefix(original, strlen(original), sizeof(e->message) - 64);
+    isync_text_format(e->message, sizeof(e->message), "sync step \"%s\" failed: %.*s", step, room, original);
+}
+
 /* A failure the engine cannot work around ends the sync, naming the step. */
 static int fatal(isync_sync *s, const isync_error *outcome, isync_error *e)
 {
     *e = *outcome;
-    char original[sizeof(e->message)];
-    snprintf(original, sizeof(original), "%s", outcome->message);
-    snprintf(e->message, sizeof(e->message), "sync step \"%s\" failed: %.*s", op_steps[s->current.kind],
-             (int)(sizeof(e->message) - 64), original);
+    prefix_step(e, op_steps[s->current.kind], outcome->message);
     return -1;
 }
 
@@ -1335,8 +1419,9 @@ static int fatal(isync_sync *s, const isync_error *outcome, isync_error *e)
 static int learn_company(isync_sync *s, const isync_json *doc, char **slot, int *learned, const char *team,
                          isync_error *e)
 {
-    const char *id = s->dry_run ? NULL : nonempty_str(isync_json_get(doc, "id"));
-    if (!s->dry_run && !id) return isync_error_set(e, ISYNC_E_PARSE, "Intercom returned a company without an id");
+    const isync_json *idv = isync_json_get(doc, "id");
+    const char *id = s->dry_run ? NULL : usable_id(idv);
+    if (!s->dry_run && !id) return isync_error_set(e, ISYNC_E_PARSE, "Intercom returned a company with %s", unusable_why(idv));
     if (id) {
         char *copy = dup_str(id);
         if (!copy) return fail_nomem(e);
@@ -1355,13 +1440,26 @@ static int feed_success(isync_sync *s, isync_json *doc, isync_error *e)
     switch (o->kind) {
     case OP_LIST_ATTRS: {
         const isync_json *data = isync_json_get(doc, "data");
+        attr_set *set = &s->attrs[o->model];
         for (size_t i = 0; i < array_len(data); i++) {
             const isync_json *a = array_at(data, i);
-            const char *name = nonempty_str(isync_json_get(a, "name"));
-            const char *type = nonempty_str(isync_json_get(a, "data_type"));
+            const isync_json *namev = isync_json_get(a, "name"), *typev = isync_json_get(a, "data_type");
+            const char *name = nonempty_str(namev);
+            const char *type = nonempty_str(typev);
             const isync_json *custom = isync_json_get(a, "custom");
             if (custom && custom->type == ISYNC_JSON_FALSE) type = STANDARD_TYPE;
-            if (name && type && attr_put(&s->attrs[o->model], name, type, 1)) goto nomem;
+            if (!name || !type || has_nul(namev) || has_nul(typev)) continue; /* "plan\u0000x" is not "plan" */
+            if (set->len >= ISYNC_MAX_ATTRIBUTES && !attr_find(set, name)) {
+                /* a real workspace has a few hundred; the rest are treated as unknown (a create
+                 * of one that exists answers "already have", which is adopted) */
+                if (warn(s, e, "Intercom listed more than %d %s data attributes; only the first %d are used",
+                         ISYNC_MAX_ATTRIBUTES, model_names[o->model], ISYNC_MAX_ATTRIBUTES)) {
+                    isync_json_free(doc);
+                    return -1;
+                }
+                break;
+            }
+            if (attr_put(set, name, type, 1)) goto nomem;
         }
         s->attrs[o->model].fresh = 1;
         break;
@@ -1385,10 +1483,10 @@ static int feed_success(isync_sync *s, isync_json *doc, isync_error *e)
                 clash.kind = ISYNC_E_HTTP;
                 clash.http_status = 409;
                 snprintf(clash.code, sizeof(clash.code), "conflict");
-                snprintf(clash.resource_id, sizeof(clash.resource_id), "%s", o->arg);
-                snprintf(clash.message, sizeof(clash.message),
-                         "creating the contact conflicts with Intercom contact %s, which has external_id %s "
-                         "(another user with the same email?)", o->arg, ext ? ext : "none");
+                isync_text_copy(clash.resource_id, sizeof(clash.resource_id), o->arg, strlen(o->arg));
+                isync_text_format(clash.message, sizeof(clash.message),
+                                  "creating the contact conflicts with Intercom contact %s, which has external_id %s "
+                                  "(another user with the same email?)", o->arg, ext ? ext : "none");
                 isync_json_free(doc);
                 return fatal(s, &clash, e);
             }
@@ -1419,9 +1517,9 @@ static int feed_success(isync_sync *s, isync_json *doc, isync_error *e)
     case OP_LIST_COMPANIES: {
         const isync_json *data = isync_json_get(doc, "data");
         if (!data) data = isync_json_get(doc, "companies"); /* the schema's name for the array */
-        for (size_t i = 0; i < array_len(data); i++) {
-            const char *cid = nonempty_str(isync_json_get(array_at(data, i), "id"));
-            if (cid && strvec_add_unique(&s->attached, cid)) goto nomem;
+        if (learn_attached(s, data, e)) {
+            isync_json_free(doc);
+            return -1;
         }
         const isync_json *next = isync_json_get(isync_json_get(doc, "pages"), "next");
         if (next && next->type != ISYNC_JSON_NULL && array_len(data) > 0) {
@@ -1455,7 +1553,8 @@ static int feed_success(isync_sync *s, isync_json *doc, isync_error *e)
         const char *id = member_company_id(s, (size_t)o->index);
         char placeholder[128];
         if (!id) {
-            snprintf(placeholder, sizeof(placeholder), "company-for-team-%s", team_id(member_team(s, (size_t)o->index)));
+            isync_text_format(placeholder, sizeof(placeholder), "company-for-team-%s",
+                              team_id(member_team(s, (size_t)o->index)));
             id = placeholder;
         }
         if (strvec_add_unique(&s->attached_now, id) || strvec_add_unique(&s->attached, id)) goto nomem;
@@ -1475,20 +1574,42 @@ static int feed_success(isync_sync *s, isync_json *doc, isync_error *e)
         break;
     case OP_SEARCH_LEADS: {
         const isync_json *data = isync_json_get(doc, "data");
-        for (size_t i = 0; i < array_len(data); i++) {
+        int full = 0;
+        for (size_t i = 0; i < array_len(data) && !full; i++) {
             const isync_json *c = array_at(data, i);
-            const char *id = nonempty_str(isync_json_get(c, "id"));
+            const isync_json *idv = isync_json_get(c, "id");
+            const char *id = usable_id(idv);
             const char *role = nonempty_str(isync_json_get(c, "role"));
-            if (!id || !role || strcmp(role, "lead") != 0) continue;
-            if (s->contact_id && strcmp(id, s->contact_id) == 0) continue;
-            if (!strvec_has(&s->leads, id)) {
-                if (strvec_push(&s->leads, id)) goto nomem;
-                if (queue(s, 0, OP_MERGE, 0, 0, 0, id, NULL)) goto nomem;
+            if (!role || strcmp(role, "lead") != 0) continue;
+            if (!id) {
+                if (nonempty_str(idv) && warn(s, e, "Intercom found a lead with %s; not merged", unusable_why(idv))) {
+                    isync_json_free(doc);
+                    return -1;
+                }
+                continue;
             }
+            if (s->contact_id && strcmp(id, s->contact_id) == 0) continue;
+            if (strvec_has(&s->leads, id)) continue;
+            if (s->leads.len == ISYNC_MAX_LEADS) {
+                /* a merge is a request each: a search answering thousands is not one user's leads */
+                if (warn(s, e, "more than %d leads share this user's email; only the first %d are merged",
+                         ISYNC_MAX_LEADS, ISYNC_MAX_LEADS)) {
+                    isync_json_free(doc);
+                    return -1;
+                }
+                full = 1;
+                break;
+            }
+            if (strvec_push(&s->leads, id)) goto nomem;
+            if (queue(s, 0, OP_MERGE, 0, 0, 0, id, NULL)) goto nomem;
         }
-        const char *cursor = nonempty_str(isync_json_get(isync_json_get(isync_json_get(doc, "pages"), "next"),
-                                                         "starting_after"));
-        if (cursor && array_len(data) > 0) {
+        const isync_json *next = isync_json_get(isync_json_get(isync_json_get(doc, "pages"), "next"), "starting_after");
+        const char *cursor = nonempty_str(next);
+        if (has_nul(next)) {
+            isync_json_free(doc);
+            return isync_error_set(e, ISYNC_E_PARSE, "the lead search answered a cursor with a NUL byte");
+        }
+        if (cursor && array_len(data) > 0 && !full) {
             if (o->index >= s->max_pages) {
                 isync_json_free(doc);
                 return isync_error_set(e, ISYNC_E_PARSE, "the lead search did not end after %ld pages", s->max_pages);
@@ -1530,10 +1651,7 @@ int isync_sync_feed(isync_sync *s, isync_json *doc, const isync_error *outcome, 
     if (doc) {
         rc = feed_success(s, doc, e);
         if (rc && e->kind != ISYNC_E_HTTP && strncmp(e->message, "sync step", 9) != 0) {
-            char why[sizeof(e->message)];
-            snprintf(why, sizeof(why), "%s", e->message);
-            snprintf(e->message, sizeof(e->message), "sync step \"%s\" failed: %.*s", op_steps[o->kind],
-                     (int)(sizeof(e->message) - 64), why);
+            prefix_step(e, op_steps[o->kind], e->message);
         }
         op_clear(o);
         return rc;

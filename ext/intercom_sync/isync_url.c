@@ -96,6 +96,40 @@ done:
     return rc;
 }
 
+static int hexval(char c)
+{
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    return -1;
+}
+
+/* Decodes up to three rounds of percent-encoding: a server (or a proxy in front of it) may
+ * decode more than once, and "%252E" is "." after two. A dot segment is at most 2 * 3^3 bytes
+ * encoded three times, so anything longer is not one. */
+int isync_url_dot_segment(const char *s, size_t len)
+{
+    char buf[2][64];
+    if (len >= sizeof(buf[0])) return 0;
+    memcpy(buf[0], s, len);
+    for (int round = 0;; round++) {
+        char *cur = buf[round & 1], *next = buf[(round + 1) & 1];
+        if ((len == 1 && cur[0] == '.') || (len == 2 && cur[0] == '.' && cur[1] == '.')) return 1;
+        if (round == 3 || !memchr(cur, '%', len)) return 0;
+        size_t n = 0;
+        for (size_t i = 0; i < len; i++) {
+            int hi, lo;
+            if (cur[i] == '%' && i + 2 < len && (hi = hexval(cur[i + 1])) >= 0 && (lo = hexval(cur[i + 2])) >= 0) {
+                next[n++] = (char)(hi * 16 + lo);
+                i += 2;
+            } else {
+                next[n++] = cur[i];
+            }
+        }
+        len = n;
+    }
+}
+
 int isync_url_check_path(const char *path, isync_error *e)
 {
     if (path[0] != '/') return isync_error_set(e, ISYNC_E_CONFIG, "request path must begin with '/'");
@@ -116,6 +150,12 @@ int isync_url_check_path(const char *path, isync_error *e)
         while (j < path_len && path[j] == '.') { dots++; j++; }
         if ((dots == 1 || dots == 2) && (j == path_len || path[j] == '/')) {
             return isync_error_set(e, ISYNC_E_CONFIG, "request path contains a dot segment");
+        }
+        /* and "/%2E%2E" or "/%252E": dot segments to a server that decodes before routing */
+        size_t end = i + 1;
+        while (end < path_len && path[end] != '/') end++;
+        if (isync_url_dot_segment(path + i + 1, end - i - 1)) {
+            return isync_error_set(e, ISYNC_E_CONFIG, "request path contains an encoded dot segment");
         }
     }
     return 0;

@@ -195,7 +195,11 @@ static VALUE redacted(const char *text, const char *secret)
         rb_str_cat_cstr(out, "[FILTERED]");
         p = hit + slen;
     }
-    rb_str_cat_cstr(out, p);
+    /* a message cut in the core may end in the first characters of the token: those too */
+    size_t rest = strlen(p);
+    size_t tail = slen > 0 ? isync_redact_tail(p, rest, secret) : 0;
+    rb_str_cat(out, p, (long)(rest - tail));
+    if (tail) rb_str_cat_cstr(out, "[FILTERED]");
     /* messages may quote server text that is not valid UTF-8 */
     if (rb_enc_str_coderange(out) == ENC_CODERANGE_BROKEN) rb_enc_associate(out, rb_ascii8bit_encoding());
     return out;

@@ -164,12 +164,15 @@ module IntercomSync
     end
 
     # text with the access token replaced by [FILTERED]: for anything we log or keep that may
-    # quote Intercom's answers or the app's data.
+    # quote Intercom's answers or the app's data. A text cut short (the core cuts messages and
+    # warnings) may end in the token's first characters: 4 or more of them are replaced too.
     def redact(text)
       token = access_token.to_s
       return text.to_s if token.length < 4
 
-      text.to_s.gsub(token, "[FILTERED]")
+      redacted = text.to_s.gsub(token, "[FILTERED]")
+      cut = (token.length - 1).downto(4).find { |n| redacted.end_with?(token[0, n]) }
+      cut ? "#{redacted[0...-cut]}[FILTERED]" : redacted
     end
 
     # True when the sync should run: enabled and a token configured.

@@ -193,12 +193,13 @@ static void test_url(void)
     }
 
     const char *good_paths[] = {"/contacts", "/contacts/abc/companies", "/companies?company_id=a%20b",
-                                "/contacts/..x", "/contacts/x..", "/a/...", "/contacts/%2E%2E"};
+                                "/contacts/..x", "/contacts/x..", "/a/...", "/contacts/%2E%2Ex"};
     for (size_t i = 0; i < sizeof(good_paths) / sizeof(good_paths[0]); i++) {
         CHECK(isync_url_check_path(good_paths[i], &e) == 0);
     }
     const char *bad_paths[] = {"contacts", "/contacts/../admins", "/contacts/./x", "/..", "/a/.",
-                               "/a b", "/a#b", "/a\\b", "/\xc3\xa9", "/a\r\nX: y", ""};
+                               "/a b", "/a#b", "/a\\b", "/\xc3\xa9", "/a\r\nX: y", "",
+                               "/contacts/%2E%2E", "/contacts/%2e", "/contacts/%252E%252E/x"}; /* issue 9 */
     for (size_t i = 0; i < sizeof(bad_paths) / sizeof(bad_paths[0]); i++) {
         CHECK(isync_url_check_path(bad_paths[i], &e) == -1);
     }

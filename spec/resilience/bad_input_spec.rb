@@ -101,7 +101,8 @@ RSpec.describe "sync of bad input from the app", sync: true do
     expect(result.warnings.join).to include('"a_b" collides with "a_b"')
   end
 
-  ["a/b", "x?y=1", "frag#ment", "..", "with space", "50%", "ü-ñ"].each do |id|
+  # ("." and ".." are refused instead: spec/hardening/hostile_server_spec.rb)
+  ["a/b", "x?y=1", "frag#ment", "..x", "with space", "50%", "ü-ñ"].each do |id|
     it "escapes the id #{id.inspect} in paths, never reaching another endpoint" do
       user = poro_user(id)
       SyncWithIntercom.perform(user)
