@@ -349,7 +349,7 @@ int isync_url_dot_segment(const char *segment, size_t len);
  * UTF-8 character. */
 size_t isync_utf8_prefix(const char *s, size_t len, size_t max);
 /* Replaces each byte that is not part of a valid UTF-8 sequence with '?', in place. */
-void isync_utf8_scrub(char *s);
+void isync_utf8_scrub_inplace(char *s);
 /* snprintf that cuts only between characters and scrubs what is not UTF-8; returns vsnprintf's. */
 int isync_text_format(char *dst, size_t cap, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 int isync_text_vformat(char *dst, size_t cap, const char *fmt, va_list ap);

@@ -51,7 +51,7 @@ size_t isync_utf8_prefix(const char *s, size_t len, size_t max)
     return len <= max ? len : complete_prefix(s, max);
 }
 
-void isync_utf8_scrub(char *s)
+void isync_utf8_scrub_inplace(char *s)
 {
     unsigned char *p = (unsigned char *)s;
     size_t len = strlen(s);
@@ -73,7 +73,7 @@ int isync_text_vformat(char *dst, size_t cap, const char *fmt, va_list ap)
     /* vsnprintf cuts on a byte count: drop a character it split, then scrub what the
      * arguments brought in that was never UTF-8 */
     if (wanted >= 0 && (size_t)wanted >= cap) dst[complete_prefix(dst, cap - 1)] = '\0';
-    isync_utf8_scrub(dst);
+    isync_utf8_scrub_inplace(dst);
     return wanted;
 }
 
@@ -92,7 +92,7 @@ void isync_text_copy(char *dst, size_t cap, const char *src, size_t len)
     size_t n = isync_utf8_prefix(src ? src : "", src ? len : 0, cap - 1);
     if (n) memcpy(dst, src, n);
     dst[n] = '\0';
-    isync_utf8_scrub(dst);
+    isync_utf8_scrub_inplace(dst);
 }
 
 void isync_copy_request_id(char *dst, size_t cap, const char *src, size_t len)
