@@ -39,6 +39,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 enum { MODEL_CONTACT = 0, MODEL_COMPANY = 1 };
 static const char *const model_names[] = {"contact", "company"};
@@ -1434,6 +1435,13 @@ static int learn_company(isync_sync *s, const isync_json *doc, char **slot, int 
 
 /* doc is ours until freed or handed to set_contact/adopt_contact: while we hold it, a failed
  * queue() goes to nomem (which frees it), never through Q, which would return and leak it. */
+/* Intercom matches emails without regard to case; the snapshot's email is already trimmed. */
+static int same_email(const isync_json *ours, const isync_json *theirs)
+{
+    const char *a = nonempty_str(ours), *b = nonempty_str(theirs);
+    return a && b && strcasecmp(a, b) == 0;
+}
+
 static int feed_success(isync_sync *s, isync_json *doc, isync_error *e)
 {
     op *o = &s->current;
@@ -1469,15 +1477,18 @@ static int feed_success(isync_sync *s, isync_json *doc, isync_error *e)
         break;
     case OP_GET_CONTACT: {
         const char *ext = nonempty_str(isync_json_get(doc, "external_id"));
-        if (!ext && o->attempt == 1) {
+        if (!ext && o->attempt == 1 && same_email(snap(s, "email"), isync_json_get(doc, "email"))) {
             /* A 409 named a contact with our email and no external_id: made by the Messenger, a
              * CSV import or a teammate, or by the 1.x job, which matched users by email. It is
-             * this user's; plan_contact writes our external_id into it with the other fields. */
+             * this user's; plan_contact writes our external_id into it with the other fields.
+             * The email is compared, not trusted from the 409: a contact with another email
+             * (a confused or hostile server) is never taken over. */
             return adopt_contact(s, doc, e);
         }
         if (!ext || strcmp(ext, nonempty_str(snap(s, "external_id"))) != 0) {
             if (o->attempt == 1) {
-                /* a 409 named a contact that belongs to someone else (a shared email) */
+                /* a 409 named a contact that belongs to someone else (a shared email), or one
+                 * without an external_id whose email is not ours */
                 isync_error clash;
                 isync_error_clear(&clash);
                 clash.kind = ISYNC_E_HTTP;
@@ -1486,7 +1497,7 @@ static int feed_success(isync_sync *s, isync_json *doc, isync_error *e)
                 isync_text_copy(clash.resource_id, sizeof(clash.resource_id), o->arg, strlen(o->arg));
                 isync_text_format(clash.message, sizeof(clash.message),
                                   "creating the contact conflicts with Intercom contact %s, which has external_id %s "
-                                  "(another user with the same email?)", o->arg, ext ? ext : "none");
+                                  "(another user with the same email?)", o->arg, ext ? ext : "none and another email");
                 isync_json_free(doc);
                 return fatal(s, &clash, e);
             }

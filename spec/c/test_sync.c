@@ -243,6 +243,27 @@ static void case_email_only_adopted(void)
     rc = run(EMAIL_USER, 0, LEAD);
     CHECK(rc == 0);
     CHECK(str_is(last_put.data, "{\"external_id\":\"42\",\"role\":\"user\"}"));
+
+    /* a 409 naming a contact without an external_id whose email is not ours (a confused or
+     * hostile server) is a conflict: that contact is never written; the email matches in any case */
+    static const rule OTHER_EMAIL[] = {
+        {"GET", "/contacts/find_by_external_id/42", 404, NULL, "not_found", NULL},
+        {"POST", "/contacts", 409, NULL, "conflict", "e4"},
+        {"GET", "/contacts/e4", 200, "{\"id\":\"e4\",\"role\":\"user\",\"email\":\"someone@else.co\"}", 0, 0},
+        {"PUT", "/contacts/e4", 200, "{\"id\":\"e4\"}", 0, 0},
+        {0, 0, 0, 0, 0, 0}};
+    rc = run(EMAIL_USER, 0, OTHER_EMAIL);
+    CHECK(rc == -1 && e.kind == ISYNC_E_HTTP && e.http_status == 409 && str_is(e.resource_id, "e4"));
+    CHECK(strcmp(trace.data, "GET /contacts/find_by_external_id/42\nPOST /contacts\nGET /contacts/e4\n") == 0);
+    static const rule UPPER_EMAIL[] = {
+        {"GET", "/contacts/find_by_external_id/42", 404, NULL, "not_found", NULL},
+        {"POST", "/contacts", 409, NULL, "conflict", "e5"},
+        {"GET", "/contacts/e5", 200, "{\"id\":\"e5\",\"role\":\"user\",\"email\":\"A@B.CO\",\"name\":\"Ann\"}", 0, 0},
+        {"PUT", "/contacts/e5", 200, "{\"id\":\"e5\",\"external_id\":\"42\"}", 0, 0},
+        {0, 0, 0, 0, 0, 0}};
+    rc = run(EMAIL_USER, 0, UPPER_EMAIL);
+    CHECK(rc == 0);
+    CHECK(str_is(last_put.data, "{\"email\":\"a@b.co\",\"external_id\":\"42\"}")); /* ours, as we spell it */
 }
 
 /* ... but a contact whose external_id is set and is another's is someone else: ConflictError,
