@@ -298,7 +298,7 @@ module IntercomSync
       end
 
       raise ConfigurationError, "#{setting} must be nil (as_json, minus secrets), an Array of attribute names, or a " \
-                                 "lambda taking the record and returning a Hash; got #{selection.inspect}"
+                                 "lambda taking the record and returning a Hash; got #{selection.inspect[0, 80]}"
     end
 
     # Names of custom attributes never sent (SecretFilter): nil for the Rails app's
@@ -309,7 +309,7 @@ module IntercomSync
       unless valid
         raise ConfigurationError, "custom_attribute_filter must be nil (Rails' filter_parameters, else " \
                                    "#{SecretFilter::DEFAULT_FILTERS.join(', ')}) or an Array of Strings, Symbols and " \
-                                   "Regexps; got #{filters.inspect}"
+                                   "Regexps; got #{filters.inspect[0, 80]}"
       end
 
       @custom_attribute_filter = filters&.dup&.freeze

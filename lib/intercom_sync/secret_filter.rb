@@ -1,9 +1,10 @@
 # frozen_string_literal: true
 
 module IntercomSync
-  # Keeps secrets in the app: drops every custom attribute whose name the app's Rails
-  # filter_parameters would filter from its logs (or, without Rails, DEFAULT_FILTERS), at any
-  # depth of a Hash value, before anything is sent or any attribute is created in Intercom.
+  # Keeps secrets in the app: drops every custom attribute whose name DEFAULT_FILTERS or the
+  # app's Rails filter_parameters would filter from its logs, at any depth of a Hash value,
+  # before anything is sent or any attribute is created in Intercom. Both lists, because an app
+  # generated before Rails 7 often filters only :password, and would then send api_token.
   # Matching is Rails': a String or Symbol matches any name containing it, in any case; a
   # Regexp as it is. Only names are ever reported, never values.
   class SecretFilter
@@ -14,12 +15,12 @@ module IntercomSync
 
     attr_reader :filters
 
-    # The filters in force for a configured list (nil: the Rails app's, else the defaults).
+    # The filters in force for a configured list (nil: the defaults and the Rails app's).
     def self.filters_for(configured)
       return configured if configured
       return DEFAULT_FILTERS unless defined?(::Rails) && ::Rails.respond_to?(:application) && ::Rails.application
 
-      Array(::Rails.application.config.filter_parameters)
+      (DEFAULT_FILTERS + Array(::Rails.application.config.filter_parameters)).uniq
     end
 
     def initialize(filters)
