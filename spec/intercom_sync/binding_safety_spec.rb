@@ -16,27 +16,31 @@ RSpec.describe "binding safety" do
     # rewrites the Strings it was given. Growing a String past its heap buffer moves its bytes
     # and frees the old buffer, which the retry used to read again (heap-use-after-free under
     # ASan); a short String is embedded in its object and is overwritten in place instead.
+    # The backoff lasts at least half of base_delay (equal jitter): 0.4 s, against a mutator that
+    # polls every 5 ms, so the rewrite lands between the two requests; the mutator's value (the
+    # number of requests seen when it rewrote) lets each example check that it did.
     def mutate_during_backoff(strings)
       emulator.inject(:status, status: 503, times: 1)
       Thread.new do
-        sleep 0.1 until emulator.requests.size >= 1
+        sleep 0.005 until emulator.requests.size >= 1
         strings.each { |s| s.replace("/#{'x' * 4096}") }
+        emulator.requests.size
       end
     end
 
     it "keeps its own copy of the path" do
       path = +"/data_attributes?model=contact&padding=#{'0' * 64}" # long enough to live on the heap
       mutator = mutate_during_backoff([path])
-      expect(retrying_client.get(path).status).to eq(200)
-      mutator.join
+      expect(retrying_client(base_delay: 0.8).get(path).status).to eq(200)
+      expect(mutator.value).to eq(1) # rewritten during the backoff, before the retry
       expect(emulator.requests.map { |r| [r.path, r.query] }).to eq([["/data_attributes", "model=contact&padding=#{'0' * 64}"]] * 2)
     end
 
     it "keeps its own copy of the method" do
       method = +"GET"
       mutator = mutate_during_backoff([method])
-      status, = retrying_client.send(:perform, method, "/data_attributes", nil)
-      mutator.join
+      status, = retrying_client(base_delay: 0.8).send(:perform, method, "/data_attributes", nil)
+      expect(mutator.value).to eq(1)
       expect(status).to eq(200)
       expect(emulator.requests.map(&:method)).to eq(%w[GET GET])
     end
