@@ -84,7 +84,7 @@ enum {
 };
 
 #define BLOCK_MIN 4096
-#define BLOCK_MAX (256 * 1024) /* bounds the unused tail of the last block */
+#define BLOCK_MAX ((size_t)256 * 1024) /* bounds the unused tail of the last block */
 
 /* Nodes and arrays are taken from the low end of a block, aligned; string bytes from the high
  * end, unaligned, so short strings cost no padding. */
@@ -405,7 +405,7 @@ static isync_json *add_value(builder *b, isync_json_type type)
     }
     if (b->len == b->cap) {
         size_t cap = b->cap ? b->cap * 2 : 64;
-        isync_json **pending = realloc(b->pending, cap * sizeof(*pending));
+        isync_json **pending = realloc(b->pending, cap * sizeof(isync_json *));
         if (!pending) {
             out_of_memory(b);
             return NULL;
