@@ -63,6 +63,9 @@ if ENV["ISYNC_DEBUG"] == "1"
   $CFLAGS << " -O0 -ggdb3 -DRUBY_DEBUG -Werror"
 end
 
+# Entry points only specs use (Native.decode_sync_result): in test builds, never in the gem.
+$defs << "-DISYNC_TEST_HOOKS" if ENV["ISYNC_TEST_HOOKS"] == "1" || ENV["ISYNC_SANITIZE"] == "1"
+
 if ENV["ISYNC_SANITIZE"] == "1"
   # Heap and undefined-behaviour checks. Stack instrumentation stays off inside Ruby: Ruby (not
   # built with ASan) unwinds threads with its own longjmp on Thread#kill and raise, leaving stale

@@ -104,7 +104,11 @@ RSpec.describe "binding safety" do
     end
   end
 
+  # The decoding is reached through a test-only entry point, built into the ASan build that
+  # rake spec:asan runs (and any ISYNC_TEST_HOOKS=1 build), since the engine never writes such a result.
   describe "a sync result that fails validation" do
+    before { skip "needs a test build (ISYNC_TEST_HOOKS=1)" unless native.respond_to?(:decode_sync_result) }
+
     let(:native) { IntercomSync::Native }
     let(:ids) do
       { "contact_id" => "5f00c0ffee", "requests" => 4,
