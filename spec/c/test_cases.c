@@ -159,9 +159,10 @@ static void drive(const isync_json *c, const char *snapshot, size_t len, ran *r)
     isync_sync_request req;
     int rc;
     while ((rc = isync_sync_next(s, &req, &r->e)) == 1) {
-        if (i == n) {
-            where("request %zu", i);
-            CHECK(i < n);
+        int expected = i < n;
+        where("request %zu", i);
+        CHECK(expected);
+        if (!expected) {
             fprintf(stderr, "  unexpected: %s %s (step \"%s\")\n", req.method, req.path, req.step ? req.step : "");
             r->rc = RAN_STOPPED;
             break;
