@@ -7,6 +7,7 @@ require "json"
 #   rake fuzz:json FUZZ_SECONDS=600
 # New inputs that grow coverage go to tmp/fuzz/corpus/NAME; a crash leaves tmp/fuzz/crash-* and
 # fails the task (turn it into a regression test in spec/c/ before fixing it).
+#   rake fuzz:corpus               the C tests' fixtures as fuzz_sync seeds (fuzz:corpus_check in CI)
 FUZZ_HARNESSES = %w[json sync url].freeze
 
 # The C tests' canned exchanges (spec/c/cases/*.json, see spec/c/test_cases.c) as fuzz_sync seeds,
@@ -24,7 +25,7 @@ module FuzzSeeds
     id = !answer["resource_id"].nil?
     archived = answer["message"].to_s.include?("archived")
     code_bits = { "company_not_found" => 16, "invalid_merge" => 32 }.fetch(answer["code"], 0)
-    byte = (1..0xFD).find do |b|
+    byte = (1..0xFD).find do |b| # 0 is a 200; 0xFE and 0xFF are fuzz_sync's long and huge answers
       b % 7 != TRANSPORT && STATUSES[b % 6] == status && (b & 64 != 0) == id &&
         (b & 128 != 0) == archived && (b & 48) == code_bits
     end
@@ -35,15 +36,23 @@ module FuzzSeeds
     return [TRANSPORT, "reset"] if answer["error"]
     return [0, JSON.generate(answer["body"])] if answer["status"] == 200
 
-    [error_byte(answer), answer["resource_id"] || answer["code"].to_s]
+    [error_byte(answer), (answer["resource_id"] || answer["code"]).to_s]
+  end
+
+  # { "fuzz/corpus/sync/case_FILE_INDEX.bin" => seed } for every fixture case
+  def all
+    Dir["spec/c/cases/*.json"].sort.each_with_object({}) do |path, seeds|
+      JSON.parse(File.read(path)).each_with_index do |kase, index|
+        seeds["fuzz/corpus/sync/case_#{File.basename(path, '.json')}_#{index}.bin"] = seed(kase)
+      end
+    end
   end
 
   def seed(kase)
     snapshot = kase["snapshot"]
-    text = snapshot.is_a?(String) ? snapshot.dup : JSON.generate(snapshot)
+    text = (snapshot.is_a?(String) ? snapshot : JSON.generate(snapshot)).b
     records = Array(kase["exchanges"]).map { |x| record(x["answer"] || {}) }
-    text << "\0" << records.map { |byte, body| byte.chr + body }.join("\0") unless records.empty?
-    text = text.b
+    text << "\0" << records.map { |byte, body| byte.chr + body.b }.join("\0") unless records.empty?
     text << "\0" if (text.bytesize & 1) != (kase["dry_run"] ? 1 : 0) # a trailing NUL ends nothing new
     text
   end
@@ -64,17 +73,19 @@ namespace :fuzz do
          "-max_len=8192 tmp/fuzz/corpus/#{name} fuzz/corpus/#{name}"
     end
   end
-end
 
-namespace :fuzz do
   desc "Write spec/c/cases/*.json into fuzz/corpus/sync/case_*.bin (fuzz_sync seeds; commit them)"
   task :corpus do
     rm_f Dir["fuzz/corpus/sync/case_*.bin"]
-    Dir["spec/c/cases/*.json"].sort.each do |path|
-      JSON.parse(File.read(path)).each_with_index do |kase, index|
-        File.binwrite("fuzz/corpus/sync/case_#{File.basename(path, '.json')}_#{index}.bin", FuzzSeeds.seed(kase))
-      end
-    end
+    FuzzSeeds.all.each { |file, seed| File.binwrite(file, seed) }
+  end
+
+  desc "Fail when fuzz/corpus/sync/case_*.bin differ from what fuzz:corpus would write (for CI)"
+  task :corpus_check do
+    want = FuzzSeeds.all
+    have = Dir["fuzz/corpus/sync/case_*.bin"].to_h { |file| [file, File.binread(file)] }
+    stale = (want.keys | have.keys).reject { |file| want[file] == have[file] }
+    abort "fuzz seeds out of date (run rake fuzz:corpus): #{stale.sort.join(', ')}" unless stale.empty?
   end
 end
 
