@@ -17,7 +17,7 @@
  *                it), "resource_id"?, "headers"? {"x-request-id", "retry-after"}}, or a transport
  *                failure {"error": "connection" | "timeout" | ...}
  *   "expect":    {"rc": "ok" | "failed" | "refused",
- *                 "error": {"kind", "http_status", "code", "resource_id", "message_has"},
+ *                 "error": {"kind", "http_status", "code", "request_id", "resource_id", "message_has"},
  *                 "result": members the result must have (objects recursively; others equal),
  *                 "lengths": {member: n}, "result_has" / "result_lacks": [substring],
  *                 "last_put": the body of the last PUT (as the engine spells it, key order too),
@@ -257,6 +257,9 @@ static void check_error(const isync_json *want, const isync_error *e)
         CHECK(e->http_status == (long)status);
     }
     if (isync_json_get_str(want, "code")) check_text("error.code", isync_json_get_str(want, "code"), e->code);
+    if (isync_json_get_str(want, "request_id")) {
+        check_text("error.request_id", isync_json_get_str(want, "request_id"), e->request_id);
+    }
     if (isync_json_get_str(want, "resource_id")) {
         check_text("error.resource_id", isync_json_get_str(want, "resource_id"), e->resource_id);
     }
