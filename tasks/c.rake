@@ -9,7 +9,7 @@ namespace :c do
 
   build = lambda do |out, extra|
     mkdir_p "tmp/c"
-    sh "cc #{flags} #{extra} -o #{out} spec/c/test_core.c spec/c/test_sync.c spec/c/test_json_limits.c #{core_sources.join(' ')} #{libs.call}"
+    sh "cc #{flags} #{extra} -o #{out} spec/c/test_core.c spec/c/test_sync.c spec/c/test_cases.c spec/c/test_json_limits.c #{core_sources.join(' ')} #{libs.call}"
   end
 
   # Programs of their own (a main each, no emulator): the core against a hostile server.

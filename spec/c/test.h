@@ -9,13 +9,24 @@
 
 extern int test_passed, test_failed;
 
+/* What a data-driven check is about (" in spec/c/cases/x.json #2 (name): result.contact_id"),
+ * appended to its FAIL line: the C line alone names the runner, not the case. One per
+ * translation unit (a static in a static inline function); "" unless the unit sets it. */
+#define TEST_WHERE_MAX 640
+static inline char *test_where_buf(void)
+{
+    static char where[TEST_WHERE_MAX];
+    return where;
+}
+static inline const char *test_where(void) { return test_where_buf(); }
+
 /* A check whose failure the rest of the case can live with: counted, reported, case goes on. */
 #define CHECK(cond)                                                                      \
     do {                                                                                 \
         if (cond) test_passed++;                                                         \
         else {                                                                           \
             test_failed++;                                                               \
-            fprintf(stderr, "FAIL %s:%d: %s\n", __FILE__, __LINE__, #cond);              \
+            fprintf(stderr, "FAIL %s:%d: %s%s\n", __FILE__, __LINE__, #cond, test_where()); \
         }                                                                                \
     } while (0)
 
@@ -29,7 +40,7 @@ extern int test_passed, test_failed;
         if (cond) test_passed++;                                                         \
         else {                                                                           \
             test_failed++;                                                               \
-            fprintf(stderr, "FAIL %s:%d: %s (case stopped)\n", __FILE__, __LINE__, #cond); \
+            fprintf(stderr, "FAIL %s:%d: %s%s (case stopped)\n", __FILE__, __LINE__, #cond, test_where()); \
             return;                                                                      \
         }                                                                                \
     } while (0)
@@ -46,5 +57,7 @@ static inline long len_of(const isync_json *v)
 }
 
 void test_sync_engine(void);
+/* Runs every spec/c/cases/NAME.json fixture under dir (test_cases.c). */
+void test_sync_cases(const char *dir);
 
 #endif
