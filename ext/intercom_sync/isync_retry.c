@@ -144,26 +144,11 @@ void isync_budget_reset(isync_budget *b)
     pthread_mutex_unlock(&budgets_lock);
 }
 
-/* The same classification as IntercomSync::TRANSIENCE (lib/intercom_sync/errors.rb), which
- * spec/intercom_sync/errors_spec.rb holds this to. TLS failures are not retried: a certificate
- * that does not verify stays so. */
+/* The error table's (isync_errors.def) classification, the one Error#transient? and the job
+ * follow too. A 429 never gets here: isync_retry_delay waits for its window by its own rules. */
 int isync_error_transient(const isync_error *e)
 {
-    switch (e->kind) {
-    case ISYNC_E_CONNECTION: /* refused, reset, closed, truncated mid-body */
-    case ISYNC_E_DNS:
-    case ISYNC_E_TIMEOUT:
-    case ISYNC_E_PARSE:      /* a garbled or empty 2xx body: a proxy or a hiccup */
-        return 1;
-    case ISYNC_E_HTTP:
-        /* 408 invites a repeat; 5xx are the server's trouble, except 501 and 505, which answer
-         * the same way every time */
-        if (e->http_status == 408) return 1;
-        return e->http_status >= 500 && e->http_status <= 599 && e->http_status != 501 &&
-               e->http_status != 505;
-    default:
-        return 0;
-    }
+    return isync_error_class_transient(isync_error_classify(e), e->http_status);
 }
 
 static long backoff(const isync_retry_policy *p, int attempt, unsigned int random)
