@@ -300,7 +300,9 @@ isync_http_stats isync_http_get_stats(const isync_http *h);
 typedef struct isync_budget isync_budget;
 
 /* The budget for a workspace (never freed; a process talks to few). NULL only on OOM. */
-isync_budget *isync_budget_for(const char *base_url, const char *token);
+/* workspace_key: the caller's key of the workspace (base URL and a digest of the token; the
+ * binding's comes from Configuration.workspace_key). Keys equal in their 64-bit FNV share a budget. */
+isync_budget *isync_budget_for(const char *workspace_key);
 /* Reserves the next request: how long to wait before sending it so the window's budget lasts
  * until its reset (0 when there is room, or nothing is known yet). Every reservation must be
  * followed by isync_budget_done, with the answer's X-RateLimit-* headers (or none). */

@@ -63,10 +63,10 @@ static void forget_window(isync_budget *b)
     b->next_slot = 0;
 }
 
-isync_budget *isync_budget_for(const char *base_url, const char *token)
+isync_budget *isync_budget_for(const char *workspace_key)
 {
-    uint64_t key = fnv(fnv(1469598103934665603ULL, base_url), "\n");
-    key = fnv(key, token);
+    /* the caller's key already hides the token; FNV only makes it a slot's number */
+    uint64_t key = fnv(1469598103934665603ULL, workspace_key);
     isync_budget *found = NULL;
     pthread_mutex_lock(&budgets_lock);
     for (size_t i = 0; i < budget_count; i++) {

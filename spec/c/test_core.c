@@ -254,7 +254,7 @@ static void test_retry_policy(void)
     CHECK(isync_retry_delay(&p, &e, 0, now, 0) == -1);
 
     /* the shared budget: free while plenty is left, spaced when low, closed when spent */
-    isync_budget *b = isync_budget_for("https://example.test", "token-for-budget-test");
+    isync_budget *b = isync_budget_for("https://example.test|budget-test");
     isync_budget_reset(b);
     CHECK(isync_budget_delay_ms(b, now, 0) == 0); /* nothing known yet */
     isync_rate_limit rl = {1, 100, 90, now / 1000 + 10};
