@@ -209,6 +209,13 @@ void isync_json_gen_result(isync_json_gen *g, const char **out, size_t *len);
 const char *isync_json_gen_error(const isync_json_gen *g);
 
 /* ------------------------------------------------------------------------------------------ */
+/* isync_contact.c: whose a contact is. */
+
+/* Whether contact (from a page of GET /contacts) is the contact of the user with external_id:
+ * the same external_id (not empty), role "user", and a non-empty id to update it by. */
+int isync_contact_is_users(const isync_json *contact, const char *external_id);
+
+/* ------------------------------------------------------------------------------------------ */
 /* isync_url.c: URL policy and path building. */
 
 /* Normalises and validates a base URL: http or https only; plain http only to a loopback host
