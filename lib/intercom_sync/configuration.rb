@@ -267,7 +267,13 @@ module IntercomSync
     # the one key of the process, also the C core's for the shared rate-limit budget (Client
     # passes it). Computed once per token and URL.
     def workspace_key
-      inputs = [base_url, access_token.to_s]
+      workspace_key_for(base_url, access_token)
+    end
+
+    # The key for a URL and token (a client's own may differ from the configuration's); the last
+    # one is remembered, so the clients and syncs of one workspace compute it once.
+    def workspace_key_for(url, token)
+      inputs = [url, token.to_s]
       cached = @workspace_key
       return cached.last if cached && cached.first == inputs
 
