@@ -110,6 +110,9 @@ extern const size_t isync_error_status_rule_count;
 /* The class e becomes: by kind; for HTTP errors by Intercom's code first, then by the narrowest
  * status range. ISYNC_EC_ERROR when nothing more specific is known (interrupts, OOM). */
 isync_error_class isync_error_classify(const isync_error *e);
+/* The first code of a space-separated list (its length in *len), NULL at the end: for
+ * (p = codes; (p = isync_error_next_code(p, &len)); p += len) */
+const char *isync_error_next_code(const char *codes, size_t *len);
 /* Whether an error of class c (with http_status, 0 for none) may go away on the same call. */
 int isync_error_class_transient(isync_error_class c, long http_status);
 

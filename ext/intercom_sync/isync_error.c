@@ -60,16 +60,20 @@ const isync_error_status_rule isync_error_status_rules[] = {
 };
 const size_t isync_error_status_rule_count = sizeof(isync_error_status_rules) / sizeof(isync_error_status_rules[0]);
 
-/* Whether code is one of the space-separated words of list. */
-static int lists_code(const char *list, const char *code)
+const char *isync_error_next_code(const char *codes, size_t *len)
+{
+    codes += strspn(codes, " ");
+    *len = strcspn(codes, " ");
+    return *len ? codes : NULL;
+}
+
+/* Whether code is one of the words of codes. */
+static int lists_code(const char *codes, const char *code)
 {
     size_t len = strlen(code);
-    if (len == 0) return 0;
-    for (const char *p = list; *p;) {
-        size_t word = strcspn(p, " ");
+    size_t word;
+    for (const char *p = codes; len > 0 && (p = isync_error_next_code(p, &word)) != NULL; p += word) {
         if (word == len && strncmp(p, code, len) == 0) return 1;
-        p += word;
-        p += strspn(p, " ");
     }
     return 0;
 }

@@ -33,11 +33,9 @@ static VALUE table_row(const isync_error_class_info *info)
 {
     VALUE row = rb_hash_new();
     VALUE codes = rb_ary_new();
-    for (const char *p = info->codes; *p;) {
-        size_t word = strcspn(p, " ");
-        if (word > 0) rb_ary_push(codes, rb_obj_freeze(rb_str_new(p, (long)word)));
-        p += word;
-        p += strspn(p, " ");
+    size_t len;
+    for (const char *p = info->codes; (p = isync_error_next_code(p, &len)) != NULL; p += len) {
+        rb_ary_push(codes, rb_obj_freeze(rb_str_new(p, (long)len)));
     }
     rb_hash_aset(row, ID2SYM(rb_intern("name")), frozen_str(info->name));
     rb_hash_aset(row, ID2SYM(rb_intern("parent")),
