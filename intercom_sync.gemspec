@@ -15,7 +15,7 @@ Gem::Specification.new do |spec|
   spec.license = "MIT"
   spec.required_ruby_version = ">= 3.1"
 
-  spec.files = Dir["lib/**/*.{rb,rake}", "exe/*", "ext/intercom_sync/*.{c,h,rb}", "README.md", "LICENSE"]
+  spec.files = Dir["lib/**/*.{rb,rake}", "exe/*", "ext/intercom_sync/*.{c,h,def,rb}", "README.md", "LICENSE"]
   spec.bindir = "exe"
   spec.executables = ["intercom-emulator"]
   spec.require_paths = ["lib"]

@@ -59,6 +59,9 @@ const char *isync_client_secret(const rb_isync_client *c);
 double isync_option_number(VALUE v, const char *name, double min, double max, int integer);
 unsigned long isync_client_retries(const rb_isync_client *c);
 
+/* rb_isync_contact.c */
+void isync_init_contact(void);
+
 /* rb_isync_sync.c */
 void isync_init_sync(void);
 

@@ -80,6 +80,9 @@ int isync_error_set(isync_error *e, isync_err_kind kind, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 const char *isync_err_kind_name(isync_err_kind kind);
 
+/* The error table (isync_errors.def): which class an error becomes, and whether it is transient. */
+#include "isync_error_table.h"
+
 /* ------------------------------------------------------------------------------------------ */
 /* isync_json.c: a small JSON document model built with yajl's event parser, and a generator. */
 
@@ -176,6 +179,13 @@ void isync_json_gen_result(isync_json_gen *g, const char **out, size_t *len);
 const char *isync_json_gen_error(const isync_json_gen *g);
 
 /* ------------------------------------------------------------------------------------------ */
+/* isync_contact.c: whose a contact is. */
+
+/* Whether contact (from a page of GET /contacts) is the contact of the user with external_id:
+ * the same external_id (not empty), role "user", and a non-empty id to update it by. */
+int isync_contact_is_users(const isync_json *contact, const char *external_id);
+
+/* ------------------------------------------------------------------------------------------ */
 /* isync_url.c: URL policy and path building. */
 
 /* Normalises and validates a base URL: http or https only; plain http only to a loopback host
@@ -267,7 +277,9 @@ isync_http_stats isync_http_get_stats(const isync_http *h);
 typedef struct isync_budget isync_budget;
 
 /* The budget for a workspace (never freed; a process talks to few). NULL only on OOM. */
-isync_budget *isync_budget_for(const char *base_url, const char *token);
+/* workspace_key: the caller's key of the workspace (base URL and a digest of the token; the
+ * binding's comes from Configuration.workspace_key). Keys equal in their 64-bit FNV share a budget. */
+isync_budget *isync_budget_for(const char *workspace_key);
 /* Reserves the next request: how long to wait before sending it so the window's budget lasts
  * until its reset (0 when there is room, or nothing is known yet). Every reservation must be
  * followed by isync_budget_done, with the answer's X-RateLimit-* headers (or none). */

@@ -63,10 +63,10 @@ static void forget_window(isync_budget *b)
     b->next_slot = 0;
 }
 
-isync_budget *isync_budget_for(const char *base_url, const char *token)
+isync_budget *isync_budget_for(const char *workspace_key)
 {
-    uint64_t key = fnv(fnv(1469598103934665603ULL, base_url), "\n");
-    key = fnv(key, token);
+    /* the caller's key already hides the token; FNV only makes it a slot's number */
+    uint64_t key = fnv(1469598103934665603ULL, workspace_key);
     isync_budget *found = NULL;
     pthread_mutex_lock(&budgets_lock);
     for (size_t i = 0; i < budget_count; i++) {
@@ -144,26 +144,11 @@ void isync_budget_reset(isync_budget *b)
     pthread_mutex_unlock(&budgets_lock);
 }
 
-/* The same classification as IntercomSync::TRANSIENCE (lib/intercom_sync/errors.rb), which
- * spec/intercom_sync/errors_spec.rb holds this to. TLS failures are not retried: a certificate
- * that does not verify stays so. */
+/* The error table's (isync_errors.def) classification, the one Error#transient? and the job
+ * follow too. A 429 never gets here: isync_retry_delay waits for its window by its own rules. */
 int isync_error_transient(const isync_error *e)
 {
-    switch (e->kind) {
-    case ISYNC_E_CONNECTION: /* refused, reset, closed, truncated mid-body */
-    case ISYNC_E_DNS:
-    case ISYNC_E_TIMEOUT:
-    case ISYNC_E_PARSE:      /* a garbled or empty 2xx body: a proxy or a hiccup */
-        return 1;
-    case ISYNC_E_HTTP:
-        /* 408 invites a repeat; 5xx are the server's trouble, except 501 and 505, which answer
-         * the same way every time */
-        if (e->http_status == 408) return 1;
-        return e->http_status >= 500 && e->http_status <= 599 && e->http_status != 501 &&
-               e->http_status != 505;
-    default:
-        return 0;
-    }
+    return isync_error_class_transient(isync_error_classify(e), e->http_status);
 }
 
 static long backoff(const isync_retry_policy *p, int attempt, unsigned int random)

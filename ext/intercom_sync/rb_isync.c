@@ -22,4 +22,5 @@ RUBY_FUNC_EXPORTED void Init_intercom_sync_ext(void)
     isync_init_json();
     isync_init_client();
     isync_init_sync();
+    isync_init_contact();
 }

@@ -202,7 +202,11 @@ static VALUE client_setup(VALUE self, VALUE opts)
     isync_http_config hc = http_config(&c->config);
     c->http = isync_http_new(&hc, &e);
     if (!c->http) isync_raise(&e, c->config.access_token);
-    c->budget = isync_budget_for(c->config.base_url, c->config.access_token);
+    /* the process's one workspace key (Configuration.workspace_key), so the budget and the
+     * attribute cache agree on what a workspace is */
+    VALUE workspace_key = option(opts, "workspace_key");
+    if (NIL_P(workspace_key)) rb_raise(eIntercomSyncError, "workspace_key is required");
+    c->budget = isync_budget_for(StringValueCStr(workspace_key));
     if (!c->budget) rb_memerror();
     return self;
 }

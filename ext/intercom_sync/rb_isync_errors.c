@@ -1,35 +1,12 @@
 /*
- * The exception tree, and the one function that turns a core isync_error into a raise.
+ * The exception tree under IntercomSync, defined from the error table (isync_errors.def, which
+ * documents each class), and the one function that turns a core isync_error into a raise.
+ * Besides the classes, the table is exported to Ruby as IntercomSync::Native::ERROR_TABLE and
+ * ERROR_STATUS_RULES, from which Error#transient? reads (lib/intercom_sync/errors.rb).
  *
- *   IntercomSync::Error < StandardError     #http_status #code #request_id #curl_code
- *     ConfigurationError                    bad option; nothing was sent
- *       UnknownAttributeError               a custom attribute Intercom lacks, policy :raise
- *     InvalidInputError                     the app's data cannot be synced; nothing was sent
- *     EncodeError                           a value JSON cannot hold; nothing was sent
- *     BusyError                             the client is running a request in another thread
- *     TransportError                        no usable response arrived
- *       ConnectionError                     refused, reset, truncated
- *         DNSError
- *         TLSError
- *       TimeoutError
- *     ResponseError                         a response arrived but cannot be used
- *       ParseError                          invalid/truncated JSON, HTML, empty body
- *       ResponseTooLargeError               over max_response_bytes
- *     HTTPError                             status >= 300
- *       RedirectError                       3xx (never followed)
- *       ClientError                         4xx
- *         BadRequestError                   400
- *           ParameterInvalidError           parameter_invalid, type_mismatch, data_invalid
- *         AuthenticationError               401, token_* codes
- *         ForbiddenError                    403
- *         NotFoundError                     404, not_found, company_not_found
- *           ContactMergedError              410 / contact_merged  #canonical_id
- *         NotAcceptableError                406
- *         ConflictError                     409  #existing_id #archived?
- *         UnprocessableEntityError          422
- *         RateLimitError                    429  #limit #remaining #reset_at #retry_after
- *       ServerError                         5xx
- *         ServiceUnavailableError           503
+ * Attributes beyond Error's #http_status #code #request_id #curl_code:
+ *   ConflictError #existing_id #archived?; ContactMergedError #canonical_id;
+ *   RateLimitError #limit #remaining #reset_at #retry_after.
  */
 #include "isync.h"
 
@@ -39,148 +16,89 @@ VALUE eIntercomSyncError;
 VALUE eIntercomSyncEncodeError;
 VALUE eIntercomSyncConfigurationError;
 VALUE eIntercomSyncBusyError;
-#define eConfiguration eIntercomSyncConfigurationError
-#define eBusy eIntercomSyncBusyError
-static VALUE eUnknownAttribute, eInvalidInput;
-static VALUE eTransport, eConnection, eDNS, eTLS, eTimeout;
-static VALUE eResponse, eParse, eTooLarge;
-static VALUE eHTTP, eRedirect, eClient, eBadRequest, eParameterInvalid, eAuthentication,
-    eForbidden, eNotFound, eContactMerged, eNotAcceptable, eConflict, eUnprocessable,
-    eRateLimit, eServer, eServiceUnavailable;
-
-static VALUE define(const char *name, VALUE super)
-{
-    return rb_define_class_under(mIntercomSync, name, super);
-}
+static VALUE classes[ISYNC_EC_COUNT]; /* by isync_error_class */
 
 static VALUE error_archived_p(VALUE self)
 {
     return RTEST(rb_attr_get(self, rb_intern("@archived"))) ? Qtrue : Qfalse;
 }
 
+static VALUE frozen_str(const char *s)
+{
+    return rb_obj_freeze(rb_str_new_cstr(s));
+}
+
+/* {name:, parent:, kind:, statuses:, codes:, transient:} for one row of the table. */
+static VALUE table_row(const isync_error_class_info *info)
+{
+    VALUE row = rb_hash_new();
+    VALUE codes = rb_ary_new();
+    size_t len;
+    for (const char *p = info->codes; (p = isync_error_next_code(p, &len)) != NULL; p += len) {
+        rb_ary_push(codes, rb_obj_freeze(rb_str_new(p, (long)len)));
+    }
+    rb_hash_aset(row, ID2SYM(rb_intern("name")), frozen_str(info->name));
+    rb_hash_aset(row, ID2SYM(rb_intern("parent")),
+                 info->parent == ISYNC_EC_NONE ? Qnil : frozen_str(isync_error_classes[info->parent].name));
+    rb_hash_aset(row, ID2SYM(rb_intern("kind")),
+                 info->kind == ISYNC_OK ? Qnil : ID2SYM(rb_intern(isync_err_kind_name(info->kind))));
+    rb_hash_aset(row, ID2SYM(rb_intern("statuses")),
+                 info->status_min > info->status_max
+                     ? Qnil
+                     : rb_obj_freeze(rb_range_new(LONG2NUM(info->status_min), LONG2NUM(info->status_max), 0)));
+    rb_hash_aset(row, ID2SYM(rb_intern("codes")), rb_obj_freeze(codes));
+    rb_hash_aset(row, ID2SYM(rb_intern("transient")), info->transient ? Qtrue : Qfalse);
+    return rb_obj_freeze(row);
+}
+
+static void export_table(void)
+{
+    VALUE table = rb_ary_new_capa(ISYNC_EC_COUNT);
+    for (int c = 0; c < ISYNC_EC_COUNT; c++) rb_ary_push(table, table_row(&isync_error_classes[c]));
+    rb_define_const(mIntercomSyncNative, "ERROR_TABLE", rb_obj_freeze(table));
+
+    VALUE rules = rb_ary_new();
+    for (size_t i = 0; i < isync_error_status_rule_count; i++) {
+        const isync_error_status_rule *rule = &isync_error_status_rules[i];
+        VALUE statuses = rb_obj_freeze(rb_range_new(LONG2NUM(rule->status_min), LONG2NUM(rule->status_max), 0));
+        rb_ary_push(rules, rb_obj_freeze(rb_ary_new_from_args(2, statuses, rule->transient ? Qtrue : Qfalse)));
+    }
+    rb_define_const(mIntercomSyncNative, "ERROR_STATUS_RULES", rb_obj_freeze(rules));
+}
+
 void isync_init_errors(void)
 {
-    eIntercomSyncError = define("Error", rb_eStandardError);
+    /* the table lists parents before their children */
+    for (int c = 0; c < ISYNC_EC_COUNT; c++) {
+        const isync_error_class_info *info = &isync_error_classes[c];
+        VALUE super = info->parent == ISYNC_EC_NONE ? rb_eStandardError : classes[info->parent];
+        classes[c] = rb_define_class_under(mIntercomSync, info->name, super);
+    }
+    eIntercomSyncError = classes[ISYNC_EC_ERROR];
+    eIntercomSyncEncodeError = classes[ISYNC_EC_ENCODE];
+    eIntercomSyncConfigurationError = classes[ISYNC_EC_CONFIGURATION];
+    eIntercomSyncBusyError = classes[ISYNC_EC_BUSY];
+
     rb_define_attr(eIntercomSyncError, "http_status", 1, 0);
     rb_define_attr(eIntercomSyncError, "code", 1, 0);
     rb_define_attr(eIntercomSyncError, "request_id", 1, 0);
     rb_define_attr(eIntercomSyncError, "curl_code", 1, 0);
+    rb_define_attr(classes[ISYNC_EC_CONTACT_MERGED], "canonical_id", 1, 0);
+    rb_define_attr(classes[ISYNC_EC_CONFLICT], "existing_id", 1, 0);
+    rb_define_method(classes[ISYNC_EC_CONFLICT], "archived?", error_archived_p, 0);
+    VALUE rate_limit = classes[ISYNC_EC_RATE_LIMIT];
+    rb_define_attr(rate_limit, "limit", 1, 0);
+    rb_define_attr(rate_limit, "remaining", 1, 0);
+    rb_define_attr(rate_limit, "reset_at", 1, 0); /* Unix seconds, nil when unknown */
+    rb_define_attr(rate_limit, "retry_after", 1, 0);
 
-    eConfiguration = define("ConfigurationError", eIntercomSyncError);
-    eUnknownAttribute = define("UnknownAttributeError", eConfiguration);
-    eInvalidInput = define("InvalidInputError", eIntercomSyncError);
-    eIntercomSyncEncodeError = define("EncodeError", eIntercomSyncError);
-    eBusy = define("BusyError", eIntercomSyncError);
-
-    eTransport = define("TransportError", eIntercomSyncError);
-    eConnection = define("ConnectionError", eTransport);
-    eDNS = define("DNSError", eConnection);
-    eTLS = define("TLSError", eConnection);
-    eTimeout = define("TimeoutError", eTransport);
-
-    eResponse = define("ResponseError", eIntercomSyncError);
-    eParse = define("ParseError", eResponse);
-    eTooLarge = define("ResponseTooLargeError", eResponse);
-
-    eHTTP = define("HTTPError", eIntercomSyncError);
-    eRedirect = define("RedirectError", eHTTP);
-    eClient = define("ClientError", eHTTP);
-    eBadRequest = define("BadRequestError", eClient);
-    eParameterInvalid = define("ParameterInvalidError", eBadRequest);
-    eAuthentication = define("AuthenticationError", eClient);
-    eForbidden = define("ForbiddenError", eClient);
-    eNotFound = define("NotFoundError", eClient);
-    eContactMerged = define("ContactMergedError", eNotFound);
-    rb_define_attr(eContactMerged, "canonical_id", 1, 0);
-    eNotAcceptable = define("NotAcceptableError", eClient);
-    eConflict = define("ConflictError", eClient);
-    rb_define_attr(eConflict, "existing_id", 1, 0);
-    rb_define_method(eConflict, "archived?", error_archived_p, 0);
-    eUnprocessable = define("UnprocessableEntityError", eClient);
-    eRateLimit = define("RateLimitError", eClient);
-    rb_define_attr(eRateLimit, "limit", 1, 0);
-    rb_define_attr(eRateLimit, "remaining", 1, 0);
-    rb_define_attr(eRateLimit, "reset_at", 1, 0);   /* Unix seconds, nil when unknown */
-    rb_define_attr(eRateLimit, "retry_after", 1, 0);
-    eServer = define("ServerError", eHTTP);
-    eServiceUnavailable = define("ServiceUnavailableError", eServer);
-}
-
-/* Intercom's errors[0].code decides first; the status decides when the code is unknown. */
-static const struct {
-    const char *code;
-    VALUE *klass;
-} code_classes[] = {
-    {"unauthorized", &eAuthentication},        {"token_revoked", &eAuthentication},
-    {"token_blocked", &eAuthentication},       {"token_not_found", &eAuthentication},
-    {"token_expired", &eAuthentication},       {"token_suspended", &eAuthentication},
-    {"missing_authorization", &eAuthentication},
-    {"forbidden", &eForbidden},                {"action_forbidden", &eForbidden},
-    {"api_plan_restricted", &eForbidden},      {"token_unauthorized", &eForbidden},
-    {"not_found", &eNotFound},                 {"company_not_found", &eNotFound},
-    {"contact_merged", &eContactMerged},
-    {"conflict", &eConflict},                  {"resource_conflict", &eConflict},
-    {"unique_user_constraint", &eConflict},
-    {"rate_limit_exceeded", &eRateLimit},      {"too_many_requests", &eRateLimit},
-    {"parameter_invalid", &eParameterInvalid}, {"type_mismatch", &eParameterInvalid},
-    {"data_invalid", &eParameterInvalid},
-    {"bad_request", &eBadRequest},             {"parameter_not_found", &eBadRequest},
-    {"parameter_missing", &eBadRequest},       {"missing_parameter", &eBadRequest},
-    {"invalid_merge", &eBadRequest},           {"invalid_sort_order", &eBadRequest},
-    {"intercom_version_invalid", &eBadRequest},
-    {"contact_company_limit_exceeded", &eBadRequest},
-    {"custom_data_limit_reached", &eBadRequest},
-    {"media_type_not_acceptable", &eNotAcceptable},
-    {"unprocessable_entity", &eUnprocessable},
-    {"server_error", &eServer},                {"service_unavailable", &eServiceUnavailable},
-};
-
-static VALUE http_error_class(const isync_error *e)
-{
-    for (size_t i = 0; i < sizeof(code_classes) / sizeof(code_classes[0]); i++) {
-        if (strcmp(e->code, code_classes[i].code) == 0) return *code_classes[i].klass;
-    }
-    long s = e->http_status;
-    switch (s) {
-    case 400: return eBadRequest;
-    case 401: return eAuthentication;
-    case 403: return eForbidden;
-    case 404: return eNotFound;
-    case 406: return eNotAcceptable;
-    case 409: return eConflict;
-    case 410: return eContactMerged;
-    case 422: return eUnprocessable;
-    case 429: return eRateLimit;
-    case 503: return eServiceUnavailable;
-    default:
-        if (s >= 500) return eServer;
-        if (s >= 400) return eClient;
-        if (s >= 300) return eRedirect;
-        return eHTTP;
-    }
+    export_table();
 }
 
 static VALUE error_class(const isync_error *e)
 {
-    switch (e->kind) {
-    case ISYNC_E_CONFIG: return eConfiguration;
-    case ISYNC_E_CONNECTION: return eConnection;
-    case ISYNC_E_DNS: return eDNS;
-    case ISYNC_E_TLS: return eTLS;
-    case ISYNC_E_TIMEOUT: return eTimeout;
-    case ISYNC_E_TOO_LARGE: return eTooLarge;
-    case ISYNC_E_PARSE: return eParse;
-    case ISYNC_E_ENCODE: return eIntercomSyncEncodeError;
-    case ISYNC_E_HTTP: return http_error_class(e);
-    case ISYNC_E_BUSY: return eBusy;
-    case ISYNC_E_ATTRIBUTE: return eUnknownAttribute;
-    case ISYNC_E_INPUT: return eInvalidInput;
-    case ISYNC_E_NOMEM: return rb_eNoMemError;
-    case ISYNC_E_INTERRUPTED:
-    case ISYNC_OK:
-        break;
-    }
-    return eIntercomSyncError;
+    if (e->kind == ISYNC_E_NOMEM) return rb_eNoMemError;
+    return classes[isync_error_classify(e)];
 }
 
 static VALUE redacted(const char *text, const char *secret)
@@ -223,12 +141,12 @@ VALUE isync_make_error(const isync_error *e, const char *secret)
     rb_iv_set(exc, "@code", str_or_nil(e->code, secret));
     rb_iv_set(exc, "@request_id", str_or_nil(e->request_id, secret));
     rb_iv_set(exc, "@curl_code", e->curl_code ? INT2NUM(e->curl_code) : Qnil);
-    if (rb_obj_is_kind_of(exc, eConflict)) {
+    if (rb_obj_is_kind_of(exc, classes[ISYNC_EC_CONFLICT])) {
         rb_iv_set(exc, "@existing_id", str_or_nil(e->resource_id, secret));
         rb_iv_set(exc, "@archived", e->archived ? Qtrue : Qfalse);
-    } else if (rb_obj_is_kind_of(exc, eContactMerged)) {
+    } else if (rb_obj_is_kind_of(exc, classes[ISYNC_EC_CONTACT_MERGED])) {
         rb_iv_set(exc, "@canonical_id", str_or_nil(e->resource_id, secret));
-    } else if (rb_obj_is_kind_of(exc, eRateLimit)) {
+    } else if (rb_obj_is_kind_of(exc, classes[ISYNC_EC_RATE_LIMIT])) {
         const isync_rate_limit *rl = &e->rate_limit;
         rb_iv_set(exc, "@limit", rl->present && rl->limit >= 0 ? LONG2NUM(rl->limit) : Qnil);
         rb_iv_set(exc, "@remaining", rl->present && rl->remaining >= 0 ? LONG2NUM(rl->remaining) : Qnil);

@@ -41,6 +41,7 @@ module IntercomSync
       setup(
         base_url: @base_url,
         access_token: access_token.to_s,
+        workspace_key: config.workspace_key_for(@base_url, access_token),
         api_version: @api_version,
         user_agent: "intercom_sync/#{VERSION} (libcurl/#{Native::LIBCURL_VERSION}; ruby/#{RUBY_VERSION})",
         timeout: timeout || config.timeout,

@@ -264,15 +264,29 @@ module IntercomSync
     # ---- intercom_sync app data (issue 10): settings of what is read from and sent for the app's models ----
 
     # The key of the workspace this configuration syncs with (its caches are kept per workspace):
-    # the URL and a digest of the token, never the token itself. Computed once per token and URL.
+    # the one key of the process, also the C core's for the shared rate-limit budget (Client
+    # passes it). Computed once per token and URL.
     def workspace_key
-      inputs = [base_url, access_token.to_s]
+      workspace_key_for(base_url, access_token)
+    end
+
+    # The key for a URL and token (a client's own may differ from the configuration's); the last
+    # one is remembered, so the clients and syncs of one workspace compute it once.
+    def workspace_key_for(url, token)
+      inputs = [url, token.to_s]
       cached = @workspace_key
       return cached.last if cached && cached.first == inputs
 
-      key = "#{base_url}|#{Digest::SHA256.hexdigest(inputs.last)[0, 16]}"
+      key = self.class.workspace_key(*inputs)
       @workspace_key = [inputs, key].freeze
       key
+    end
+
+    # The URL and 64 bits of the token's SHA-256, never the token itself: a key may be logged or
+    # kept, and no token can be recovered from it (a preimage of SHA-256), while two tokens of one
+    # URL still share a key only by a 2^-64 accident.
+    def self.workspace_key(base_url, access_token)
+      "#{base_url}|#{Digest::SHA256.hexdigest(access_token.to_s)[0, 16]}"
     end
 
     # Which custom attributes are sent for the user (custom_attributes) and for each owned team

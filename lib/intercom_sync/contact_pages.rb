@@ -50,7 +50,7 @@ module IntercomSync
     end
 
     # Yields each page's users as { external_id => contact } (leads and contacts without an
-    # external_id left out). Raises ParseError for a list that is not one, or goes on past the
+    # external_id or an id left out). Raises ParseError for a list that is not one, or goes on past the
     # bound (max_pages, or fewer when total_count says so: the server may only lower it).
     def each_page
       page = first_page
@@ -93,12 +93,14 @@ module IntercomSync
       cursor.is_a?(String) && !cursor.empty? ? cursor : nil
     end
 
+    # Whose each contact is, the engine's own check (Native.users_contact?: a user's contact with
+    # an id), so a lead or an id-less contact is never handed over only to be refused.
     def users_of(page)
       page["data"].each_with_object({}) do |contact, users|
-        next unless contact.is_a?(Hash) && contact["role"] == "user" && contact["id"].is_a?(String)
+        next unless contact.is_a?(Hash)
 
         external_id = contact["external_id"]
-        users[external_id] = contact if external_id.is_a?(String) && !external_id.empty?
+        users[external_id] = contact if Native.users_contact?(contact, external_id)
       end
     end
   end

@@ -1,56 +1,20 @@
 # frozen_string_literal: true
 
 module IntercomSync
-  # Whether each error the gem raises may go away if the same call is made again later: the one
-  # classification that Error#transient?, SyncWithIntercomJob (retry or discard) and the C core's
-  # retry policy (isync_error_transient, held to this table by spec/intercom_sync/errors_spec.rb)
-  # follow. Every class is listed, so a new one cannot be retried or dropped by accident.
-  TRANSIENCE = {
-    "Error" => false,                    # nothing more specific is known
-    "ConfigurationError" => false,       # the app's settings: an admin must act
-    "UnknownAttributeError" => false,    # unknown_attributes = :raise: a data attribute to define
-    "ContractError" => false,            # the user model lacks a method the README requires
-    "InvalidInputError" => false,        # the app's data: the same data fails the same way
-    "EncodeError" => false,
-    "BusyError" => true,                 # another thread's request on the client ends soon
-    "TransportError" => true,
-    "ConnectionError" => true,           # refused, reset, cut short: a deploy or the network
-    "DNSError" => true,                  # resolvers fail for a while; a wrong host is a ConfigurationError first
-    # A certificate that does not verify stays so (a stale CA file, a proxy intercepting TLS,
-    # an attack): retrying for days only hides it, and the token must not go there anyway.
-    "TLSError" => false,
-    "TimeoutError" => true,
-    "ResponseError" => false,
-    "ParseError" => true,                # a garbled or empty 2xx body: a proxy or a hiccup
-    "ResponseTooLargeError" => false,    # the same answer is as large next time
-    "HTTPError" => false,
-    "RedirectError" => false,            # base_url points at the wrong place; never followed
-    "ClientError" => false,              # Intercom refused the request as it was made
-    "BadRequestError" => false,
-    "ParameterInvalidError" => false,
-    "AuthenticationError" => false,      # a revoked or wrong token
-    "ForbiddenError" => false,           # a missing scope or plan
-    # A contact or company deleted or merged in Intercom while this sync ran (a stale stored id
-    # is recovered from inside the sync): the same request gets the same answer, and the user's
-    # next sync looks the contact up afresh.
-    "NotFoundError" => false,
-    "ContactMergedError" => false,
-    "NotAcceptableError" => false,       # an api_version or media type the server does not serve
-    "ConflictError" => false,            # the email belongs to another user's contact
-    "UnprocessableEntityError" => false,
-    "RateLimitError" => true,            # after the window resets (RateLimitError#retry_in)
-    "ServerError" => true,
-    "ServiceUnavailableError" => true
-  }.freeze
+  # Whether each error class may go away if the same call is made again later, read from the
+  # error table (ext/intercom_sync/isync_errors.def) that also defines the classes and the C core's
+  # retry policy: Error#transient? and SyncWithIntercomJob (retry or discard) follow it. A class
+  # defined in Ruby (ContractError) is not listed: it inherits its parent's.
+  TRANSIENCE = Native::ERROR_TABLE.to_h { |row| [row[:name], row[:transient]] }.freeze
 
-  # Statuses decided against their class: 408 Request Timeout invites the same request again
-  # (RFC 9110), while 501 Not Implemented and 505 HTTP Version Not Supported answer the same
-  # way every time.
-  STATUS_TRANSIENCE = { 408 => true, 501 => false, 505 => false }.freeze
+  # Statuses decided against their class (408 transient; 501, 505 and non-HTTP statuses
+  # permanent), from the same table: [[statuses (a Range), transient], ...].
+  STATUS_RULES = Native::ERROR_STATUS_RULES
 
   # Whether an error of this class (and HTTP status, if any) is worth the same call again.
   def self.transient?(error_class, http_status = nil)
-    return STATUS_TRANSIENCE[http_status] if STATUS_TRANSIENCE.key?(http_status)
+    rule = http_status && STATUS_RULES.find { |statuses, _| statuses.cover?(http_status) }
+    return rule.last if rule
 
     error_class.ancestors.each do |klass|
       name = klass.name.to_s

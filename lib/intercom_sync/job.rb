@@ -6,8 +6,8 @@ require "intercom_sync"
 # The seed's job, now calling the native sync. An app that defines its own
 # SyncWithIntercomJob keeps it; this one is defined only when none exists.
 #
-# Failures are sorted, never swallowed silently, by the one classification of
-# IntercomSync::TRANSIENCE (Error#transient?):
+# Failures are sorted, never swallowed silently, by Error#transient?, read from the error table
+# (ext/intercom_sync/isync_errors.def) that the client's own retries follow too:
 # - a rate limit reschedules the job for when Intercom's window refills, instead of holding a
 #   worker thread asleep (the sync runs with rate_limit: :raise);
 # - transient failures (network, most 5xx, 408, garbled answers, a busy client) retry with

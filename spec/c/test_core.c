@@ -213,6 +213,62 @@ static void test_url(void)
     isync_buf_free(&b);
 }
 
+static isync_error_class classify(isync_err_kind kind, long status, const char *code)
+{
+    isync_error e;
+    isync_error_clear(&e);
+    e.kind = kind;
+    e.http_status = status;
+    snprintf(e.code, sizeof(e.code), "%s", code);
+    return isync_error_classify(&e);
+}
+
+/* isync_errors.def: parents first; the code decides before the status, then the narrowest range */
+static void test_error_table(void)
+{
+    for (int c = 0; c < ISYNC_EC_COUNT; c++) CHECK(isync_error_classes[c].parent < c);
+    CHECK(isync_error_classes[ISYNC_EC_ERROR].parent == ISYNC_EC_NONE);
+    CHECK(classify(ISYNC_E_DNS, 0, "") == ISYNC_EC_DNS);
+    CHECK(classify(ISYNC_E_INTERRUPTED, 0, "") == ISYNC_EC_ERROR);
+    CHECK(classify(ISYNC_E_NOMEM, 0, "") == ISYNC_EC_ERROR);
+    CHECK(classify(ISYNC_E_HTTP, 400, "type_mismatch") == ISYNC_EC_PARAMETER_INVALID);
+    CHECK(classify(ISYNC_E_HTTP, 400, "token_revoked") == ISYNC_EC_AUTHENTICATION);
+    CHECK(classify(ISYNC_E_HTTP, 400, "token") == ISYNC_EC_BAD_REQUEST);       /* a word, not a prefix */
+    CHECK(classify(ISYNC_E_HTTP, 400, "bad_request parameter_missing") == ISYNC_EC_BAD_REQUEST);
+    CHECK(classify(ISYNC_E_HTTP, 410, "") == ISYNC_EC_CONTACT_MERGED);
+    CHECK(classify(ISYNC_E_HTTP, 418, "") == ISYNC_EC_CLIENT);
+    CHECK(classify(ISYNC_E_HTTP, 302, "") == ISYNC_EC_REDIRECT);
+    CHECK(classify(ISYNC_E_HTTP, 503, "") == ISYNC_EC_SERVICE_UNAVAILABLE);
+    CHECK(classify(ISYNC_E_HTTP, 999, "") == ISYNC_EC_SERVER);
+    CHECK(classify(ISYNC_E_HTTP, 200, "") == ISYNC_EC_HTTP);
+    CHECK(isync_error_class_transient(ISYNC_EC_CLIENT, 408) == 1);
+    CHECK(isync_error_class_transient(ISYNC_EC_SERVER, 501) == 0);
+    CHECK(isync_error_class_transient(ISYNC_EC_SERVER, 502) == 1);
+    CHECK(isync_error_class_transient(ISYNC_EC_SERVER, 600) == 0);
+    CHECK(isync_error_class_transient(ISYNC_EC_TLS, 0) == 0);
+    CHECK(isync_error_class_transient(ISYNC_EC_PARSE, 0) == 1);
+}
+
+/* the ownership check the bulk feeder asks (isync_contact.c) */
+static void test_contact_owner(void)
+{
+    static const char *const cases[] = {
+        "{\"external_id\":\"u1\",\"role\":\"user\",\"id\":\"c1\"}",
+        "{\"external_id\":\"u1\",\"role\":\"lead\",\"id\":\"c1\"}",
+        "{\"external_id\":\"u1\",\"role\":\"user\",\"id\":\"\"}",
+        "{\"external_id\":\"u1\",\"role\":\"user\",\"id\":7}",
+        "{\"external_id\":\"u2\",\"role\":\"user\",\"id\":\"c1\"}",
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        isync_error e;
+        isync_json *contact = isync_json_parse(cases[i], strlen(cases[i]), &e);
+        CHECK(contact != NULL);
+        CHECK(isync_contact_is_users(contact, "u1") == (i == 0));
+        CHECK(!isync_contact_is_users(contact, ""));
+        isync_json_free(contact);
+    }
+}
+
 static void test_retry_policy(void)
 {
     isync_retry_policy p = {.max_retries = 3, .base_delay_ms = 100, .max_delay_ms = 1000,
@@ -254,7 +310,7 @@ static void test_retry_policy(void)
     CHECK(isync_retry_delay(&p, &e, 0, now, 0) == -1);
 
     /* the shared budget: free while plenty is left, spaced when low, closed when spent */
-    isync_budget *b = isync_budget_for("https://example.test", "token-for-budget-test");
+    isync_budget *b = isync_budget_for("https://example.test|budget-test");
     isync_budget_reset(b);
     CHECK(isync_budget_delay_ms(b, now, 0) == 0); /* nothing known yet */
     isync_rate_limit rl = {1, 100, 90, now / 1000 + 10};
@@ -427,6 +483,8 @@ int main(void)
     test_url();
     test_sync_engine();
     test_retry_policy();
+    test_error_table();
+    test_contact_owner();
     const char *url = getenv("ISYNC_TEST_URL");
     if (url && *url) test_http(url);
     else fprintf(stderr, "ISYNC_TEST_URL not set: HTTP tests skipped\n");

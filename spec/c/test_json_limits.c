@@ -40,7 +40,7 @@ static void test_header_numbers_saturate(void)
         CHECK(d >= 0 && d <= 1000);
 
         /* the budget ignores the window instead of overflowing */
-        isync_budget *b = isync_budget_for("https://example.test", "token-for-overflow-test");
+        isync_budget *b = isync_budget_for("https://example.test|overflow-test");
         isync_budget_reset(b);
         isync_rate_limit rl = {1, LONG_MAX, LONG_MAX, huge[i]};
         isync_budget_done(b, &rl, now);

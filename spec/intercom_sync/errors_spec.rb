@@ -1,24 +1,56 @@
 # frozen_string_literal: true
 
-# One classification (IntercomSync::TRANSIENCE) decides what is worth trying again: Error#transient?,
-# SyncWithIntercomJob and the C core's retry policy must all follow it.
+# One table (ext/intercom_sync/isync_errors.def) defines the error classes and decides what is
+# worth trying again: Error#transient?, SyncWithIntercomJob and the C core's retry policy all read it.
 RSpec.describe "error classification" do
   def error_classes
     ObjectSpace.each_object(Class).select { |k| k <= IntercomSync::Error }
   end
 
-  it "lists every error class the gem can raise, each once" do
-    names = error_classes.map { |k| k.name.delete_prefix("IntercomSync::") }
+  let(:table) { IntercomSync::Native::ERROR_TABLE }
+
+  it "defines every class of the table under its parent, parents first, each once" do
+    names = table.map { |row| row[:name] }
+    expect(names).to eq(names.uniq)
     expect(names).to include("Error", "TLSError", "NotFoundError", "RedirectError", "NotAcceptableError")
-    expect(names - IntercomSync::TRANSIENCE.keys).to eq([])
+    table.each_with_index do |row, index|
+      klass = IntercomSync.const_get(row[:name])
+      parent = row[:parent] ? IntercomSync.const_get(row[:parent]) : StandardError
+      expect(klass.superclass).to eq(parent)
+      expect(names.index(row[:parent])).to be < index if row[:parent]
+    end
   end
 
-  it "decides the statuses whose class alone does not: 408 is worth a retry, 501 and 505 are not" do
+  it "lists every error class the extension defines; Ruby's own (ContractError) inherit their parent's transience" do
+    from_ruby = error_classes.map { |k| k.name.delete_prefix("IntercomSync::") } - table.map { |row| row[:name] }
+    expect(from_ruby).to include("ContractError")
+    from_ruby.each do |name|
+      klass = IntercomSync.const_get(name)
+      listed = klass.ancestors.find { |k| IntercomSync::TRANSIENCE.key?(k.name.to_s.delete_prefix("IntercomSync::")) }
+      expect(klass.new("x").transient?).to eq(IntercomSync::TRANSIENCE.fetch(listed.name.delete_prefix("IntercomSync::")))
+    end
+    expect(IntercomSync::ContractError.new("x").transient?).to be(false)
+  end
+
+  it "gives each Intercom code to one class" do
+    codes = table.flat_map { |row| row[:codes] }
+    expect(codes).to eq(codes.uniq)
+    expect(codes).to include("parameter_invalid", "token_revoked", "contact_merged", "service_unavailable")
+  end
+
+  it "Error#transient? is the table's flag for every class" do
+    table.each do |row|
+      expect(IntercomSync.const_get(row[:name]).new("x").transient?).to eq(row[:transient]), row[:name]
+    end
+  end
+
+  it "decides the statuses whose class alone does not: 408 is worth a retry, 501, 505 and 6xx are not" do
     expect(IntercomSync.transient?(IntercomSync::ClientError, 408)).to be(true)
     expect(IntercomSync.transient?(IntercomSync::ClientError, 405)).to be(false)
     expect(IntercomSync.transient?(IntercomSync::ServerError, 501)).to be(false)
     expect(IntercomSync.transient?(IntercomSync::ServerError, 505)).to be(false)
     expect(IntercomSync.transient?(IntercomSync::ServerError, 507)).to be(true)
+    expect(IntercomSync.transient?(IntercomSync::ServerError, 600)).to be(false)
     expect(IntercomSync.transient?(IntercomSync::TLSError, nil)).to be(false)
     expect(IntercomSync.transient?(IntercomSync::DNSError, nil)).to be(true)
   end
