@@ -5,7 +5,7 @@
 #   rake fuzz:json FUZZ_SECONDS=600
 # New inputs that grow coverage go to tmp/fuzz/corpus/NAME; a crash leaves tmp/fuzz/crash-* and
 # fails the task (turn it into a regression test in spec/c/ before fixing it).
-FUZZ_HARNESSES = %w[json sync url].freeze
+FUZZ_HARNESSES = %w[json sync url exec].freeze
 
 namespace :fuzz do
   FUZZ_HARNESSES.each do |name|
