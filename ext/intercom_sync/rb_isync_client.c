@@ -275,8 +275,8 @@ static VALUE exec_ensure(VALUE p)
 isync_json *isync_client_call(rb_isync_client *c, const char *method, const char *path, const char *body,
                               size_t body_len, long long deadline_ms, isync_error *e)
 {
-    exec_args a = {&c->exec, NULL, e};
     isync_error_clear(e);
+    exec_args a = {&c->exec, NULL, e};
     isync_exec_start(&c->exec, method, path, body, body_len, deadline_ms);
     rb_ensure(exec_body, (VALUE)&a, exec_ensure, (VALUE)&a);
     return a.doc;
