@@ -12,8 +12,9 @@ namespace :c do
     sh "cc #{flags} #{extra} -o #{out} spec/c/test_core.c spec/c/test_sync.c spec/c/test_cases.c spec/c/test_json_limits.c #{core_sources.join(' ')} #{libs.call}"
   end
 
-  # Programs of their own (a main each, no emulator): the core against a hostile server.
-  standalone = %w[hostile]
+  # Programs of their own (a main each, no emulator): the core against a hostile server, and the
+  # loop of retries, pacing and deadline over a fake transport and clock.
+  standalone = %w[hostile exec]
   build_standalone = lambda do |suffix, extra|
     standalone.map do |name|
       out = "tmp/c/test_#{name}#{suffix}"

@@ -8,7 +8,7 @@ require "json"
 # New inputs that grow coverage go to tmp/fuzz/corpus/NAME; a crash leaves tmp/fuzz/crash-* and
 # fails the task (turn it into a regression test in spec/c/ before fixing it).
 #   rake fuzz:corpus               the C tests' fixtures as fuzz_sync seeds (fuzz:corpus_check in CI)
-FUZZ_HARNESSES = %w[json sync url].freeze
+FUZZ_HARNESSES = %w[json sync url exec].freeze
 
 # The C tests' canned exchanges (spec/c/cases/*.json, see spec/c/test_cases.c) as fuzz_sync seeds,
 # so the fuzzer starts from every path the tests walk. fuzz_sync's input: the snapshot, a NUL,

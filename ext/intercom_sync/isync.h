@@ -43,13 +43,11 @@ void isync_init_client(void);
  * rebuilds its handles after fork); isync_client_release frees it again. */
 rb_isync_client *isync_client_acquire(VALUE client);
 void isync_client_release(rb_isync_client *c);
-/* Runs one request with the GVL released. Returns the decoded 2xx body (caller frees), or
- * NULL with e describing the outcome. Raises only for Ruby interrupts (Thread#kill, Timeout),
- * after detaching the unfinished transfer. */
-isync_json *isync_client_execute(rb_isync_client *c, const char *method, const char *path,
-                                 const char *body, size_t body_len, isync_error *e);
-/* isync_client_execute with the client's retry policy and rate-limit pacing, within an absolute
- * deadline (ms since the epoch; 0 for none). */
+/* Runs one request through the core's loop (isync_exec.c: the client's retry policy and
+ * rate-limit pacing, within an absolute deadline in ms since the epoch, 0 for none) with the GVL
+ * released. Returns the decoded 2xx body (caller frees), or NULL with e describing the outcome.
+ * Raises only for Ruby interrupts (Thread#kill, Timeout), after detaching the unfinished
+ * transfer; the budget slot is given back by then whatever happens. */
 isync_json *isync_client_call(rb_isync_client *c, const char *method, const char *path, const char *body,
                               size_t body_len, long long deadline_ms, isync_error *e);
 const char *isync_client_secret(const rb_isync_client *c);

@@ -127,6 +127,30 @@ long isync_budget_delay_ms(isync_budget *b, long long now_ms, unsigned int rando
     return (long)(slot - now_ms);
 }
 
+/* A request suspended by an interrupt gives its slot back (Ruby may unwind from there and never
+ * come back) and takes it again if it resumes: in_flight never counts a request nobody runs. */
+void isync_budget_hold(isync_budget *b)
+{
+    pthread_mutex_lock(&budgets_lock);
+    b->in_flight++;
+    pthread_mutex_unlock(&budgets_lock);
+}
+
+void isync_budget_release(isync_budget *b)
+{
+    pthread_mutex_lock(&budgets_lock);
+    if (b->in_flight > 0) b->in_flight--;
+    pthread_mutex_unlock(&budgets_lock);
+}
+
+long isync_budget_in_flight(isync_budget *b)
+{
+    pthread_mutex_lock(&budgets_lock);
+    long n = b->in_flight;
+    pthread_mutex_unlock(&budgets_lock);
+    return n;
+}
+
 isync_rate_limit isync_budget_snapshot(isync_budget *b)
 {
     pthread_mutex_lock(&budgets_lock);

@@ -1,10 +1,11 @@
 /*
  * IntercomSync::Client: the Ruby face of the core HTTP client (isync_http.c).
  *
- * The network wait runs without the GVL. A Ruby interrupt (Thread#kill, Thread#raise, Timeout)
- * calls our unblocking function, which wakes libcurl's poll from the interrupting thread; we
- * then return to Ruby, let it raise, and an ensure detaches the unfinished transfer so the
- * client stays usable.
+ * Each request runs through the core's loop of retries, pacing and deadline (isync_exec.c)
+ * without the GVL. A Ruby interrupt (Thread#kill, Thread#raise, Timeout) calls our unblocking
+ * function, which wakes libcurl's poll or wait from the interrupting thread; the loop returns
+ * having given its budget slot back, Ruby raises (or not: then the loop resumes), and an ensure
+ * detaches the unfinished transfer so the client stays usable.
  */
 #include "isync.h"
 
@@ -24,12 +25,7 @@ struct rb_isync_client {
     client_config config;  /* kept to rebuild the handle in a forked child */
     int in_use;            /* a request is running (the GVL is released while it waits) */
     int closed;
-    isync_retry_policy retry;
-    int pace;              /* spread requests over the rate-limit window */
-    isync_budget *budget;  /* shared with every client of the same workspace */
-    unsigned int random;   /* xorshift state, for jitter */
-    unsigned long retries; /* requests repeated after a transient failure or a 429 */
-    unsigned long paced;   /* waits before a request to stay inside the budget */
+    isync_exec exec;       /* retry policy, pacing (budget shared by the workspace), counters */
 };
 
 static VALUE cClient;
@@ -109,6 +105,7 @@ static rb_isync_client *get_client(VALUE self)
         isync_error_clear(&e);
         isync_http_config cfg = http_config(&c->config);
         c->http = isync_http_new(&cfg, &e);
+        c->exec.http = c->http;
         if (!c->http) isync_raise(&e, c->config.access_token);
     }
     return c;
@@ -189,13 +186,14 @@ static VALUE client_setup(VALUE self, VALUE opts)
     c->config.max_response_bytes =
         (size_t)isync_option_number(option(opts, "max_response_bytes"), "max_response_bytes", 1, 1 << 30, 1);
 
-    c->retry.max_retries = option_int(opts, "max_retries", 3);
-    c->retry.base_delay_ms = option_ms(opts, "retry_base_delay");
-    c->retry.max_delay_ms = option_ms(opts, "retry_max_delay");
-    c->retry.rate_limit_retries = option_int(opts, "rate_limit_retries", 3);
-    c->retry.raise_on_rate_limit = RTEST(option(opts, "raise_on_rate_limit"));
-    c->pace = RTEST(option(opts, "pace"));
-    c->random = (unsigned int)((uintptr_t)c ^ (uintptr_t)getpid() ^ (unsigned int)isync_now_ms()) | 1u;
+    isync_retry_policy retry;
+    retry.max_retries = option_int(opts, "max_retries", 3);
+    retry.base_delay_ms = option_ms(opts, "retry_base_delay");
+    retry.max_delay_ms = option_ms(opts, "retry_max_delay");
+    retry.rate_limit_retries = option_int(opts, "rate_limit_retries", 3);
+    retry.raise_on_rate_limit = RTEST(option(opts, "raise_on_rate_limit"));
+    int pace = RTEST(option(opts, "pace"));
+    unsigned int seed = (unsigned int)((uintptr_t)c ^ (uintptr_t)getpid() ^ (unsigned int)isync_now_ms()) | 1u;
 
     isync_error e;
     isync_error_clear(&e);
@@ -206,201 +204,86 @@ static VALUE client_setup(VALUE self, VALUE opts)
      * attribute cache agree on what a workspace is */
     VALUE workspace_key = option(opts, "workspace_key");
     if (NIL_P(workspace_key)) rb_raise(eIntercomSyncError, "workspace_key is required");
-    c->budget = isync_budget_for(StringValueCStr(workspace_key));
-    if (!c->budget) rb_memerror();
+    isync_budget *budget = isync_budget_for(StringValueCStr(workspace_key));
+    if (!budget) rb_memerror();
+    isync_exec_init(&c->exec, c->http, &retry, pace, budget, seed);
     return self;
 }
 
 /* ---------------------------------------------------------------------------------------- */
-/* One request, GVL released while waiting */
+/* Core calls without the GVL */
 
-typedef struct execute_args {
-    rb_isync_client *client;
+typedef struct nogvl_call {
+    isync_run_state (*fn)(void *arg);
+    void *arg;
     isync_run_state state;
-    int completed;   /* the wait ended normally; otherwise Ruby is unwinding (kill, raise) */
-} execute_args;
+} nogvl_call;
 
-static void *run_without_gvl(void *p)
+static void *call_fn(void *p)
 {
-    execute_args *a = p;
-    a->state = isync_http_run(a->client->http);
+    nogvl_call *n = p;
+    n->state = n->fn(n->arg);
     return NULL;
 }
 
-static void unblock(void *p)
+static void wake(void *http)
 {
-    isync_http_interrupt(((execute_args *)p)->client->http);
+    isync_http_interrupt(http);
 }
 
-/* The unblocking functions only store a flag and write to libcurl's wakeup socket, both
+/* Runs fn(arg) without the GVL until it reports ISYNC_RUN_DONE. A Ruby interrupt wakes it
+ * through http; fn returns ISYNC_RUN_INTERRUPTED (holding nothing it cannot resume), and Ruby
+ * handles the interrupt here: it may raise or kill, else fn is called again to carry on.
+ *
+ * The unblocking function only stores a flag and writes to libcurl's wakeup socket, both
  * async-signal-safe. Saying so (RB_NOGVL_UBF_ASYNC_SAFE) spares Ruby 3.1 a round of timer-thread
  * wakeups, futexes and sched_yield at every GVL release: about 40% of the system time of a
  * request on loopback. */
-static VALUE wait_for_response(VALUE p)
+static void run_without_gvl(isync_http *http, isync_run_state (*fn)(void *arg), void *arg)
 {
-    execute_args *a = (execute_args *)p;
+    nogvl_call n = {fn, arg, ISYNC_RUN_INTERRUPTED};
     do {
-        a->state = ISYNC_RUN_INTERRUPTED; /* stays so if Ruby skips the call for a pending interrupt */
-        rb_nogvl(run_without_gvl, a, unblock, a, RB_NOGVL_UBF_ASYNC_SAFE);
-        if (a->state == ISYNC_RUN_INTERRUPTED) rb_thread_check_ints(); /* may raise or kill */
-    } while (a->state != ISYNC_RUN_DONE);
-    a->completed = 1;
-    return Qnil;
+        n.state = ISYNC_RUN_INTERRUPTED; /* stays so if Ruby skips the call for a pending interrupt */
+        rb_nogvl(call_fn, &n, wake, http, RB_NOGVL_UBF_ASYNC_SAFE);
+        if (n.state == ISYNC_RUN_INTERRUPTED) rb_thread_check_ints(); /* may raise or kill */
+    } while (n.state != ISYNC_RUN_DONE);
 }
 
-static VALUE cancel_unfinished(VALUE p)
-{
-    execute_args *a = (execute_args *)p;
-    if (!a->completed && isync_http_in_progress(a->client->http)) isync_http_cancel(a->client->http);
-    return Qnil;
-}
-
-isync_json *isync_client_execute(rb_isync_client *c, const char *method, const char *path,
-                                 const char *body, size_t body_len, isync_error *e)
-{
-    isync_error_clear(e);
-    if (isync_http_begin(c->http, method, path, body, body_len, e)) return NULL;
-    execute_args a = {c, ISYNC_RUN_INTERRUPTED, 0};
-    rb_ensure(wait_for_response, (VALUE)&a, cancel_unfinished, (VALUE)&a);
-    if (isync_http_finish(c->http, e)) return NULL;
-    return isync_http_decode(c->http, e);
-}
-
-static unsigned int next_random(rb_isync_client *c)
-{
-    unsigned int x = c->random;
-    x ^= x << 13;
-    x ^= x >> 17;
-    x ^= x << 5;
-    return c->random = x;
-}
-
-typedef struct sleep_args {
-    rb_isync_client *client;
-    long ms;
-    isync_run_state state;
-} sleep_args;
-
-static void *sleep_without_gvl(void *p)
-{
-    sleep_args *a = p;
-    a->state = isync_http_sleep(a->client->http, a->ms);
-    return NULL;
-}
-
-static void unblock_sleep(void *p)
-{
-    isync_http_interrupt(((sleep_args *)p)->client->http);
-}
-
-/* Sleeps without the GVL; Thread#kill, Thread#raise and Timeout end it at once. */
-static void interruptible_sleep(rb_isync_client *c, long ms)
-{
-    long long until = isync_now_ms() + ms;
-    for (;;) {
-        long left = (long)(until - isync_now_ms());
-        if (left <= 0) return;
-        sleep_args a = {c, left, ISYNC_RUN_INTERRUPTED};
-        rb_nogvl(sleep_without_gvl, &a, unblock_sleep, &a, RB_NOGVL_UBF_ASYNC_SAFE);
-        if (a.state == ISYNC_RUN_INTERRUPTED) rb_thread_check_ints();
-    }
-}
-
-static isync_json *deadline_passed(isync_error *e, const isync_error *last)
-{
-    isync_error previous = *last;
-    isync_error_clear(e);
-    e->kind = ISYNC_E_TIMEOUT;
-    e->http_status = previous.http_status;
-    if (previous.kind != ISYNC_OK) {
-        isync_error_set(e, ISYNC_E_TIMEOUT, "the sync's deadline passed (last error: %.400s)", previous.message);
-    } else {
-        isync_error_set(e, ISYNC_E_TIMEOUT, "the sync's deadline passed");
-    }
-    return NULL;
-}
-
-typedef struct paced_args {
-    rb_isync_client *client;
-    const char *method, *path, *body;
-    size_t body_len;
-    long long deadline_ms;
-    isync_error *last, *e;
-    int reserved;
-    int deadline_hit;  /* the budget's slot comes after the deadline: nothing was sent */
+typedef struct exec_args {
+    isync_exec *exec;
     isync_json *doc;
-} paced_args;
+    isync_error *e;
+} exec_args;
 
-static VALUE paced_body(VALUE p)
+static isync_run_state exec_run(void *p)
 {
-    paced_args *a = (paced_args *)p;
-    rb_isync_client *c = a->client;
-    long long now = isync_now_ms();
-    long wait = c->pace ? isync_budget_delay_ms(c->budget, now, next_random(c)) : 0;
-    a->reserved = c->pace;
-    if (wait > 0) {
-        if (a->deadline_ms && now + wait >= a->deadline_ms) {
-            a->deadline_hit = 1;
-            deadline_passed(a->e, a->last);
-            return Qnil;
-        }
-        c->paced++;
-        interruptible_sleep(c, wait);
-    }
-    isync_http_set_request_timeout(c->http, a->deadline_ms ? (long)(a->deadline_ms - isync_now_ms()) : 0);
-    a->doc = isync_client_execute(c, a->method, a->path, a->body, a->body_len, a->e);
+    exec_args *a = p;
+    return isync_exec_run(a->exec, &a->doc, a->e);
+}
+
+static VALUE exec_body(VALUE p)
+{
+    exec_args *a = (exec_args *)p;
+    run_without_gvl(a->exec->http, exec_run, a);
     return Qnil;
 }
 
-/* Every reservation is released, even when an interrupt unwinds the wait or the request. */
-static VALUE paced_release(VALUE p)
+/* Only an unfinished transfer is left when Ruby unwinds: the core gave its budget slot back
+ * before it returned to us. */
+static VALUE exec_ensure(VALUE p)
 {
-    paced_args *a = (paced_args *)p;
-    if (a->reserved) {
-        const isync_response *r = isync_http_response(a->client->http);
-        isync_budget_done(a->client->budget, &r->rate_limit, isync_now_ms());
-    }
+    isync_exec_cancel(((exec_args *)p)->exec);
     return Qnil;
-}
-
-/* One attempt: wait for the budget's slot, then send. */
-static isync_json *paced_execute(rb_isync_client *c, const char *method, const char *path, const char *body,
-                                 size_t body_len, long long deadline_ms, isync_error *last, isync_error *e,
-                                 int *deadline_hit)
-{
-    paced_args a = {c, method, path, body, body_len, deadline_ms, last, e, 0, 0, NULL};
-    rb_ensure(paced_body, (VALUE)&a, paced_release, (VALUE)&a);
-    *deadline_hit = a.deadline_hit;
-    return a.doc;
 }
 
 isync_json *isync_client_call(rb_isync_client *c, const char *method, const char *path, const char *body,
                               size_t body_len, long long deadline_ms, isync_error *e)
 {
-    isync_error last;
-    isync_error_clear(&last);
-    for (int attempt = 0;; attempt++) {
-        if (deadline_ms && isync_now_ms() >= deadline_ms) return deadline_passed(e, &last);
-        int deadline_hit = 0;
-        isync_json *doc = paced_execute(c, method, path, body, body_len, deadline_ms, &last, e, &deadline_hit);
-        if (doc || deadline_hit) return doc;
-        if (e->kind == ISYNC_E_TIMEOUT && deadline_ms && isync_now_ms() >= deadline_ms) {
-            last = *e;
-            return deadline_passed(e, &last);
-        }
-
-        long delay = isync_retry_delay(&c->retry, e, attempt, isync_now_ms(), next_random(c));
-        if (delay < 0) return NULL;
-        if (deadline_ms && isync_now_ms() + delay >= deadline_ms) {
-            last = *e;
-            return deadline_passed(e, &last);
-        }
-        /* Repeating is safe for every request the gem makes: see "Why each write is safe to
-         * repeat" in isync_sync.c. */
-        last = *e;
-        c->retries++;
-        interruptible_sleep(c, delay);
-    }
+    isync_error_clear(e);
+    exec_args a = {&c->exec, NULL, e};
+    isync_exec_start(&c->exec, method, path, body, body_len, deadline_ms);
+    rb_ensure(exec_body, (VALUE)&a, exec_ensure, (VALUE)&a);
+    return a.doc;
 }
 
 rb_isync_client *isync_client_acquire(VALUE self)
@@ -420,7 +303,7 @@ void isync_client_release(rb_isync_client *c)
 
 unsigned long isync_client_retries(const rb_isync_client *c)
 {
-    return c->retries;
+    return c->exec.retries;
 }
 
 const char *isync_client_secret(const rb_isync_client *c)
@@ -500,8 +383,8 @@ static VALUE client_stats(VALUE self)
     VALUE h = rb_hash_new();
     rb_hash_aset(h, ID2SYM(rb_intern("requests")), ULONG2NUM(s.requests));
     rb_hash_aset(h, ID2SYM(rb_intern("connections")), ULONG2NUM(s.connections));
-    rb_hash_aset(h, ID2SYM(rb_intern("retries")), ULONG2NUM(c->retries));
-    rb_hash_aset(h, ID2SYM(rb_intern("paced")), ULONG2NUM(c->paced));
+    rb_hash_aset(h, ID2SYM(rb_intern("retries")), ULONG2NUM(c->exec.retries));
+    rb_hash_aset(h, ID2SYM(rb_intern("paced")), ULONG2NUM(c->exec.paced));
     return h;
 }
 
@@ -509,7 +392,7 @@ static VALUE client_stats(VALUE self)
 static VALUE client_rate_limit(VALUE self)
 {
     rb_isync_client *c = get_client(self);
-    isync_rate_limit rl = isync_budget_snapshot(c->budget);
+    isync_rate_limit rl = isync_budget_snapshot(c->exec.budget);
     if (!rl.present) return Qnil;
     return rb_ary_new_from_args(3, LONG2NUM(rl.limit), rl.remaining >= 0 ? LONG2NUM(rl.remaining) : Qnil,
                                 rl.reset >= 0 ? LL2NUM(rl.reset) : Qnil);
@@ -518,7 +401,7 @@ static VALUE client_rate_limit(VALUE self)
 /* Client#forget_rate_limit: drops what is known of the window (tests, a new token). */
 static VALUE client_forget_rate_limit(VALUE self)
 {
-    isync_budget_reset(get_client(self)->budget);
+    isync_budget_reset(get_client(self)->exec.budget);
     return Qnil;
 }
 
@@ -531,6 +414,7 @@ static VALUE client_close(VALUE self)
         if (isync_http_owner_pid(c->http) == getpid()) isync_http_free(c->http);
         else isync_http_abandon(c->http);
         c->http = NULL;
+        c->exec.http = NULL;
     }
     config_free(&c->config);
     c->closed = 1;
