@@ -295,9 +295,10 @@ int isync_error_transient(const isync_error *e);
 long long isync_now_ms(void); /* wall clock, milliseconds */
 
 /* ------------------------------------------------------------------------------------------ */
-/* isync_sync.c: the sync of one user, as a state machine that does no I/O.
+/* The sync engine (isync_ops.c and the files README.md lists): the sync of one user, as a
+ * state machine that does no I/O.
  *
- * It starts from a snapshot of the app's user and teams (JSON; see the top of isync_sync.c),
+ * It starts from a snapshot of the app's user and teams (JSON; see isync_snapshot.c),
  * asks for one HTTP request at a time and is fed each outcome, so the same engine runs over
  * libcurl in the gem and over canned responses in tests and fuzzers:
  *
@@ -355,6 +356,10 @@ int isync_text_format(char *dst, size_t cap, const char *fmt, ...) __attribute__
 int isync_text_vformat(char *dst, size_t cap, const char *fmt, va_list ap);
 /* Copies src[0..len) into dst the same way (NULL src: ""). */
 void isync_text_copy(char *dst, size_t cap, const char *src, size_t len);
+/* FNV-1a, 64 bits, over len bytes from h (ISYNC_FNV_OFFSET to start): a fast fingerprint (the
+ * digest of what was pushed for a team, the key of a rate-limit budget), not a security measure. */
+#define ISYNC_FNV_OFFSET 1469598103934665603ULL
+uint64_t isync_fnv1a(uint64_t h, const void *data, size_t len);
 /* A request id: kept only when it is printable ASCII that fits (never cut); else "". */
 void isync_copy_request_id(char *dst, size_t cap, const char *src, size_t len);
 

@@ -39,14 +39,7 @@ long long isync_now_ms(void)
     return (long long)tv.tv_sec * 1000 + tv.tv_usec / 1000;
 }
 
-static uint64_t fnv(uint64_t h, const char *s)
-{
-    for (; *s; s++) {
-        h ^= (unsigned char)*s;
-        h *= 1099511628211ULL;
-    }
-    return h;
-}
+static uint64_t fnv(uint64_t h, const char *s) { return isync_fnv1a(h, s, strlen(s)); }
 
 /* Header numbers are the server's to choose (X-RateLimit-Reset: 99999999999999999): seconds to
  * milliseconds saturates instead of overflowing, and the sanity bounds then reject the value. */
@@ -65,7 +58,7 @@ static void forget_window(isync_budget *b)
 
 isync_budget *isync_budget_for(const char *base_url, const char *token)
 {
-    uint64_t key = fnv(fnv(1469598103934665603ULL, base_url), "\n");
+    uint64_t key = fnv(fnv(ISYNC_FNV_OFFSET, base_url), "\n");
     key = fnv(key, token);
     isync_budget *found = NULL;
     pthread_mutex_lock(&budgets_lock);

@@ -1,7 +1,7 @@
 /*
  * IntercomSync::Native.sync(client, snapshot_json, dry_run, deadline_seconds) -> [result, error]
  *
- * Drives the core's sync engine (isync_sync.c) over a client: each request the engine asks
+ * Drives the core's sync engine (isync_ops.c) over a client: each request the engine asks
  * for runs with the GVL released, and its outcome is fed back. The result (a Hash) is returned
  * even when the sync fails, beside the exception, because it holds the ids learned from
  * Intercom before the failure: the Ruby layer saves those, then raises.
