@@ -163,7 +163,6 @@ typedef enum step_result {
 /* What a failure handler made of an error answer. */
 typedef enum recovery { RECOVERY_FAILED = -1, NOT_RECOVERED, RECOVERED } recovery;
 
-typedef struct isync_sync isync_sync;
 
 /* One row per step. build: plans (no method), or writes s->path and s->body for the request.
  * on_success: takes doc over (frees it or keeps it); doc is NULL after a recorded dry-run
