@@ -307,7 +307,8 @@ long long isync_now_ms(void); /* wall clock, milliseconds */
  *         doc = <perform req; decode; NULL and outcome filled on failure>;
  *         if (isync_sync_feed(s, doc, &outcome, &e)) break;       (doc ownership moves in)
  *     }
- *     isync_sync_result(s, &json);  (also after a failure: it holds the ids learned so far)
+ *     isync_sync_result_doc(s) or isync_sync_result(s, &json);  (also after a failure: it holds
+ *                                  the ids learned so far)
  */
 
 typedef struct isync_sync isync_sync;
@@ -326,7 +327,10 @@ int isync_sync_next(isync_sync *s, isync_sync_request *req, isync_error *e);
 /* Feeds the outcome of the last request: doc (a 2xx body, owned by the engine from here on) or
  * NULL with outcome describing the failure. 0 to go on, -1 when the sync failed (e filled). */
 int isync_sync_feed(isync_sync *s, isync_json *doc, const isync_error *outcome, isync_error *e);
-/* The result document as JSON text, appended to out. */
+/* The result document (built anew by each call, owned by the engine, valid until the next
+ * call on it; NULL when memory ran out or a string was not UTF-8). */
+const isync_json *isync_sync_result_doc(isync_sync *s);
+/* The same document as JSON text, appended to out (the C tests and fuzzers read it). */
 int isync_sync_result(isync_sync *s, isync_buf *out);
 void isync_sync_free(isync_sync *s);
 

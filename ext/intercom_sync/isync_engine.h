@@ -213,7 +213,8 @@ struct isync_sync {
     strvec pushed, pulled, upserted, attached_now, detached_now, merged, warnings;
     strvec pending_fields;      /* fields of the PUT in flight */
     strvec leads;               /* leads found, to merge */
-    isync_buf planned;          /* dry run: the planned writes, comma-separated JSON objects */
+    isync_json *planned;        /* dry run: the planned writes, an array (isync_result.c) */
+    isync_json *result;         /* the last result document built */
     char *pull_name, *pull_phone;
     int has_last_request;
     long long last_request_at;
@@ -288,6 +289,9 @@ int on_search_leads(isync_sync *s, const op *o, isync_json *doc, isync_error *e)
 int build_merge(isync_sync *s, const op *o, isync_error *e);
 int on_merge(isync_sync *s, const op *o, isync_json *doc, isync_error *e);
 recovery merge_failed(isync_sync *s, const op *o, const isync_error *outcome, isync_error *e);
+
+/* isync_result.c: records a write a dry run planned instead of sending it. */
+int result_add_planned(isync_sync *s, const op_row *row, isync_error *e);
 
 /* 1 when outcome is an HTTP error with that status. */
 int is_status(const isync_error *outcome, long status);

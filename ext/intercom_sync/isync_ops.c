@@ -181,7 +181,6 @@ isync_sync *isync_sync_new(const char *snapshot_json, size_t len, int dry_run, i
     }
     isync_buf_init(&s->path);
     isync_buf_init(&s->body);
-    isync_buf_init(&s->planned);
     s->dry_run = dry_run;
     if (snapshot_parse(&s->snap, snapshot_json, len, e)) goto fail;
 
@@ -224,7 +223,8 @@ void isync_sync_free(isync_sync *s)
     op_clear(&s->current);
     isync_buf_free(&s->path);
     isync_buf_free(&s->body);
-    isync_buf_free(&s->planned);
+    isync_json_free(s->planned);
+    isync_json_free(s->result);
     free(s->contact_id);
     strvec *vecs[] = {&s->attached, &s->pushed, &s->pulled, &s->upserted, &s->attached_now,
                       &s->detached_now, &s->merged, &s->warnings, &s->pending_fields, &s->leads};
@@ -248,33 +248,6 @@ void isync_sync_free(isync_sync *s)
 /* ---------------------------------------------------------------------------------------- */
 /* The driver */
 
-/* In a dry run a write is recorded instead of sent. */
-static int record_planned(isync_sync *s, const op_row *row, isync_error *e)
-{
-    isync_json_gen *g = isync_json_gen_new();
-    if (!g) return fail_nomem(e);
-    isync_json *body = NULL;
-    isync_error pe;
-    if (row->has_body && !(body = isync_json_parse(s->body.data, s->body.len, &pe))) {
-        isync_json_gen_free(g);
-        return fail_nomem(e);
-    }
-    int rc = isync_json_gen_map_open(g) || gen_key_str(g, "method", row->method) ||
-             gen_key_str(g, "path", s->path.data) || gen_key_str(g, "step", row->step);
-    if (!rc && body) rc = isync_json_gen_cstr(g, "body") || isync_json_gen_value(g, body);
-    rc = rc || isync_json_gen_map_close(g);
-    const char *text;
-    size_t len;
-    isync_json_gen_result(g, &text, &len);
-    if (!rc && ((s->planned.len && isync_buf_append(&s->planned, ",", 1)) ||
-                isync_buf_append(&s->planned, text, len))) {
-        rc = -1;
-    }
-    isync_json_free(body);
-    isync_json_gen_free(g);
-    return rc ? fail_nomem(e) : 0;
-}
-
 static step_result prepare(isync_sync *s, isync_sync_request *req, isync_error *e)
 {
     const op_row *row = &OPS[s->current.kind];
@@ -284,7 +257,7 @@ static step_result prepare(isync_sync *s, isync_sync_request *req, isync_error *
     req->path = s->path.data;
     req->body = row->has_body ? s->body.data : NULL;
     req->body_len = row->has_body ? s->body.len : 0;
-    if (row->is_write && s->dry_run) return record_planned(s, row, e) ? STEP_FAILED : STEP_RECORDED;
+    if (row->is_write && s->dry_run) return result_add_planned(s, row, e) ? STEP_FAILED : STEP_RECORDED;
     return STEP_REQUEST;
 }
 

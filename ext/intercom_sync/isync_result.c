@@ -1,105 +1,231 @@
 /*
- * The result of a sync, as JSON text: what was pushed, pulled, upserted, attached, detached
- * and merged; the local updates of the user and its teams (only what changed); the attribute
- * definitions seen on the server (for the process-wide cache); and, in a dry run, the writes
- * that were planned instead of sent.
+ * The result of a sync, as an isync_json document the binding turns straight into a Hash (and
+ * the C tests and fuzzers read as JSON text): what was pushed, pulled, upserted, attached,
+ * detached and merged; the local updates of the user and its teams (only what changed); the
+ * attribute definitions seen on the server (for the process-wide cache); and, in a dry run, the
+ * writes that were planned instead of sent.
+ *
+ * The document is built by hand (calloc'd nodes, which isync_json_free frees one by one); its
+ * strings are checked as UTF-8 here, as the generator used to check them, so a result that
+ * cannot be written is refused in one place.
  */
 #include "isync_engine.h"
 
+#include <stdlib.h>
 #include <string.h>
 
-static int gen_strvec(isync_json_gen *g, const char *key, const strvec *v)
+static isync_json *node(isync_json_type type)
 {
-    if (isync_json_gen_cstr(g, key) || isync_json_gen_array_open(g)) return -1;
-    for (size_t i = 0; i < v->len; i++) {
-        if (isync_json_gen_cstr(g, v->items[i])) return -1;
+    isync_json *v = calloc(1, sizeof(*v));
+    if (v) v->type = type;
+    return v;
+}
+
+static isync_json *string_node(const char *s)
+{
+    size_t len = strlen(s);
+    if (!isync_utf8_valid(s, len)) return NULL;
+    isync_json *v = node(ISYNC_JSON_STRING);
+    if (v && !(v->u.str.ptr = dup_str(s))) {
+        free(v);
+        return NULL;
     }
-    return isync_json_gen_array_close(g);
+    if (v) v->u.str.len = len;
+    return v;
 }
 
-static int gen_opt_str(isync_json_gen *g, const char *key, const char *value)
+static isync_json *bool_node(int value) { return node(value ? ISYNC_JSON_TRUE : ISYNC_JSON_FALSE); }
+
+static isync_json *integer_node(long long value)
 {
-    return isync_json_gen_cstr(g, key) || (value ? isync_json_gen_cstr(g, value) : isync_json_gen_null(g));
+    isync_json *v = node(ISYNC_JSON_INTEGER);
+    if (v) v->u.integer = value;
+    return v;
 }
 
-static int gen_summary(isync_sync *s, isync_json_gen *g)
+static isync_json *opt_string_node(const char *s) { return s ? string_node(s) : node(ISYNC_JSON_NULL); }
+
+/* The room for a list of n items: the next power of two (the node keeps no capacity, so it is
+ * implied by the length; an attribute list of 80,000 grows 17 times, not 80,000). */
+static size_t room_for(size_t n)
+{
+    size_t cap = 4;
+    while (cap < n) cap *= 2;
+    return cap;
+}
+
+/* Appends child (taken over, freed on failure; NULL is a failure) to an array or, under key,
+ * to an object. */
+static int add(isync_json *parent, const char *key, isync_json *child)
+{
+    size_t n = parent->u.list.len;
+    int grow = room_for(n + 1) != room_for(n) || !parent->u.list.values;
+    isync_json **values = !child  ? NULL
+                          : grow ? realloc(parent->u.list.values, room_for(n + 1) * sizeof(*values))
+                                 : parent->u.list.values;
+    if (values) parent->u.list.values = values;
+    char *k = NULL;
+    if (values && key && isync_utf8_valid(key, strlen(key)) && (k = dup_str(key))) {
+        isync_json_str *keys = grow || !parent->u.list.keys
+                                   ? realloc(parent->u.list.keys, room_for(n + 1) * sizeof(*keys))
+                                   : parent->u.list.keys;
+        if (keys) {
+            parent->u.list.keys = keys;
+            keys[n].ptr = k;
+            keys[n].len = strlen(k);
+        } else {
+            free(k);
+            k = NULL;
+        }
+    }
+    if (!values || (key && !k)) {
+        isync_json_free(child);
+        return -1;
+    }
+    values[n] = child;
+    parent->u.list.len = n + 1;
+    return 0;
+}
+
+static isync_json *strvec_node(const strvec *v)
+{
+    isync_json *a = node(ISYNC_JSON_ARRAY);
+    for (size_t i = 0; a && i < v->len; i++) {
+        if (add(a, NULL, string_node(v->items[i]))) {
+            isync_json_free(a);
+            return NULL;
+        }
+    }
+    return a;
+}
+
+static int add_summary(isync_sync *s, isync_json *r)
 {
     const isync_json *location = isync_json_get(s->contact, "location");
     const char *timezone = nonempty_str(isync_json_get(location, "timezone"));
-    return gen_opt_str(g, "contact_id", s->contact_id) || isync_json_gen_cstr(g, "created") ||
-           isync_json_gen_bool(g, s->created) || isync_json_gen_cstr(g, "dry_run") ||
-           isync_json_gen_bool(g, s->dry_run) || isync_json_gen_cstr(g, "requests") ||
-           isync_json_gen_integer(g, s->requests) || gen_strvec(g, "fields_pushed", &s->pushed) ||
-           gen_strvec(g, "fields_pulled", &s->pulled) || gen_strvec(g, "companies_upserted", &s->upserted) ||
-           gen_strvec(g, "companies_attached", &s->attached_now) ||
-           gen_strvec(g, "companies_detached", &s->detached_now) || gen_strvec(g, "leads_merged", &s->merged) ||
-           gen_strvec(g, "warnings", &s->warnings) || gen_opt_str(g, "remote_timezone", timezone);
+    return add(r, "contact_id", opt_string_node(s->contact_id)) || add(r, "created", bool_node(s->created)) ||
+           add(r, "dry_run", bool_node(s->dry_run)) || add(r, "requests", integer_node(s->requests)) ||
+           add(r, "fields_pushed", strvec_node(&s->pushed)) || add(r, "fields_pulled", strvec_node(&s->pulled)) ||
+           add(r, "companies_upserted", strvec_node(&s->upserted)) ||
+           add(r, "companies_attached", strvec_node(&s->attached_now)) ||
+           add(r, "companies_detached", strvec_node(&s->detached_now)) ||
+           add(r, "leads_merged", strvec_node(&s->merged)) || add(r, "warnings", strvec_node(&s->warnings)) ||
+           add(r, "remote_timezone", opt_string_node(timezone));
 }
 
 /* Local updates of the user: only what changed. */
-static int gen_user(isync_sync *s, isync_json_gen *g)
+static isync_json *user_node(isync_sync *s)
 {
     const char *stored = s->snap.intercom_id;
-    int rc = isync_json_gen_cstr(g, "user") || isync_json_gen_map_open(g);
+    isync_json *u = node(ISYNC_JSON_OBJECT);
+    int rc = !u;
     if (!rc && s->contact_id && !s->dry_run && (!stored || strcmp(stored, s->contact_id) != 0)) {
-        rc = gen_key_str(g, "intercom_user_id", s->contact_id);
+        rc = add(u, "intercom_user_id", string_node(s->contact_id));
     }
-    if (!rc && s->pull_name) rc = gen_key_str(g, "name", s->pull_name);
-    if (!rc && s->pull_phone) rc = gen_key_str(g, "phone", s->pull_phone);
-    if (!rc && s->has_last_request) {
-        rc = isync_json_gen_cstr(g, "last_request_at") || isync_json_gen_integer(g, s->last_request_at);
+    if (!rc && s->pull_name) rc = add(u, "name", string_node(s->pull_name));
+    if (!rc && s->pull_phone) rc = add(u, "phone", string_node(s->pull_phone));
+    if (!rc && s->has_last_request) rc = add(u, "last_request_at", integer_node(s->last_request_at));
+    if (rc) isync_json_free(u);
+    return rc ? NULL : u;
+}
+
+static isync_json *team_node(const char *id, int owned, const char *company_id, const char *digest)
+{
+    isync_json *t = node(ISYNC_JSON_OBJECT);
+    if (t && (add(t, "id", string_node(id)) || add(t, "owned", bool_node(owned)) ||
+              add(t, "intercom_company_id", opt_string_node(company_id)) ||
+              (owned && add(t, "intercom_company_digest", opt_string_node(digest))))) {
+        isync_json_free(t);
+        return NULL;
     }
-    return rc || isync_json_gen_map_close(g);
+    return t;
 }
 
 /* Local updates of teams: ids learned and digests of what was pushed (none in a dry run). */
-static int gen_teams(isync_sync *s, isync_json_gen *g)
+static isync_json *teams_node(isync_sync *s)
 {
-    int rc = isync_json_gen_cstr(g, "teams") || isync_json_gen_array_open(g);
+    isync_json *a = node(ISYNC_JSON_ARRAY);
+    int rc = !a;
     for (size_t i = 0; !rc && !s->dry_run && i < s->snap.n_owned; i++) {
-        if (!s->owned_learned[i]) continue;
-        rc = isync_json_gen_map_open(g) || gen_key_str(g, "id", s->snap.owned[i].id) || isync_json_gen_cstr(g, "owned") ||
-             isync_json_gen_bool(g, 1) || gen_opt_str(g, "intercom_company_id", s->owned_ids[i]) ||
-             gen_opt_str(g, "intercom_company_digest", s->owned_digests[i]) || isync_json_gen_map_close(g);
+        if (s->owned_learned[i]) rc = add(a, NULL, team_node(s->snap.owned[i].id, 1, s->owned_ids[i], s->owned_digests[i]));
     }
     for (size_t j = 0; !rc && !s->dry_run && j < s->snap.n_member; j++) {
-        if (!s->member_learned[j]) continue;
-        rc = isync_json_gen_map_open(g) || gen_key_str(g, "id", s->snap.members[j].id) ||
-             isync_json_gen_cstr(g, "owned") || isync_json_gen_bool(g, 0) ||
-             gen_opt_str(g, "intercom_company_id", s->member_ids[j]) || isync_json_gen_map_close(g);
+        if (s->member_learned[j]) rc = add(a, NULL, team_node(s->snap.members[j].id, 0, s->member_ids[j], NULL));
     }
-    return rc || isync_json_gen_array_close(g);
+    if (rc) isync_json_free(a);
+    return rc ? NULL : a;
 }
 
 /* Attribute definitions seen on the server, for the process-wide cache. */
-static int gen_attributes(isync_sync *s, isync_json_gen *g)
+static isync_json *attributes_node(isync_sync *s)
 {
-    int rc = isync_json_gen_cstr(g, "attributes") || isync_json_gen_map_open(g);
+    isync_json *a = node(ISYNC_JSON_OBJECT);
+    int rc = !a;
     for (int m = 0; !rc && m < 2; m++) {
-        rc = isync_json_gen_cstr(g, isync_model_names[m]) || isync_json_gen_map_open(g);
-        for (size_t i = 0; !rc && i < s->attrs[m].len; i++) {
-            if (!s->attrs[m].items[i].from_server) continue;
-            rc = gen_key_str(g, s->attrs[m].items[i].name, s->attrs[m].items[i].type);
+        isync_json *defs = node(ISYNC_JSON_OBJECT);
+        for (size_t i = 0; defs && !rc && i < s->attrs[m].len; i++) {
+            if (s->attrs[m].items[i].from_server) rc = add(defs, s->attrs[m].items[i].name, string_node(s->attrs[m].items[i].type));
         }
-        rc = rc || isync_json_gen_map_close(g);
+        if (rc) isync_json_free(defs);
+        rc = rc || add(a, isync_model_names[m], defs);
     }
-    return rc || isync_json_gen_map_close(g);
+    if (rc) isync_json_free(a);
+    return rc ? NULL : a;
+}
+
+/* Records a write a dry run planned instead of sending it: {method, path, step[, body]}. */
+int result_add_planned(isync_sync *s, const op_row *row, isync_error *e)
+{
+    isync_json *body = NULL;
+    isync_error pe;
+    /* the body is our own generator's text: it parses, unless memory runs out */
+    if (row->has_body && !(body = isync_json_parse(s->body.data, s->body.len, &pe))) return fail_nomem(e);
+    isync_json *w = node(ISYNC_JSON_OBJECT);
+    if (!s->planned) s->planned = node(ISYNC_JSON_ARRAY);
+    if (!w || !s->planned || add(w, "method", string_node(row->method)) || add(w, "path", string_node(s->path.data)) ||
+        add(w, "step", string_node(row->step))) {
+        isync_json_free(body);
+        isync_json_free(w);
+        return fail_nomem(e);
+    }
+    if (body && add(w, "body", body)) { /* (add frees what it was given) */
+        isync_json_free(w);
+        return fail_nomem(e);
+    }
+    return add(s->planned, NULL, w) ? fail_nomem(e) : 0;
+}
+
+const isync_json *isync_sync_result_doc(isync_sync *s)
+{
+    isync_json_free(s->result);
+    isync_json *r = s->result = node(ISYNC_JSON_OBJECT);
+    if (!r) return NULL;
+    isync_json *planned = s->planned ? isync_json_clone(s->planned) : node(ISYNC_JSON_ARRAY);
+    int rc = add_summary(s, r) || add(r, "user", user_node(s)) || add(r, "teams", teams_node(s)) ||
+             add(r, "attributes", attributes_node(s));
+    if (rc) {
+        isync_json_free(planned);
+    } else {
+        rc = add(r, "planned", planned);
+    }
+    if (rc) {
+        isync_json_free(r);
+        s->result = NULL;
+    }
+    return s->result;
 }
 
 int isync_sync_result(isync_sync *s, isync_buf *out)
 {
-    isync_json_gen *g = isync_json_gen_new();
+    const isync_json *doc = isync_sync_result_doc(s);
+    isync_json_gen *g = doc ? isync_json_gen_new() : NULL;
     if (!g) return -1;
-    int rc = isync_json_gen_map_open(g) || gen_summary(s, g) || gen_user(s, g) || gen_teams(s, g) ||
-             gen_attributes(s, g) || isync_json_gen_map_close(g);
+    const char *text;
+    size_t len;
+    int rc = isync_json_gen_value(g, doc);
     if (!rc) {
-        const char *text;
-        size_t len;
         isync_json_gen_result(g, &text, &len);
-        /* the planned writes (JSON objects, comma-separated) before the closing brace */
-        rc = isync_buf_append(out, text, len - 1) || isync_buf_append_str(out, ",\"planned\":[") ||
-             isync_buf_append(out, s->planned.data ? s->planned.data : "", s->planned.len) ||
-             isync_buf_append_str(out, "]}");
+        rc = isync_buf_append(out, text, len);
     }
     isync_json_gen_free(g);
     return rc ? -1 : 0;
