@@ -54,35 +54,37 @@ static size_t room_for(size_t n)
     return cap;
 }
 
+/* Makes room in list for item n (values and, for an object, keys); 0, or -1 leaving the list
+ * to be freed (every caller frees the document on failure). */
+static int grow_list(isync_json *list, size_t n)
+{
+    if (list->u.list.values && room_for(n + 1) == room_for(n)) return 0;
+    const size_t value_size = sizeof(isync_json *); /* the list holds pointers to nodes */
+    isync_json **values = realloc(list->u.list.values, room_for(n + 1) * value_size);
+    if (!values) return -1;
+    list->u.list.values = values;
+    if (list->type != ISYNC_JSON_OBJECT) return 0;
+    isync_json_str *keys = realloc(list->u.list.keys, room_for(n + 1) * sizeof(isync_json_str));
+    if (!keys) return -1;
+    list->u.list.keys = keys;
+    return 0;
+}
+
 /* Appends child (taken over, freed on failure; NULL is a failure) to an array or, under key,
  * to an object. */
 static int add(isync_json *parent, const char *key, isync_json *child)
 {
     size_t n = parent->u.list.len;
-    int grow = room_for(n + 1) != room_for(n) || !parent->u.list.values;
-    isync_json **values = !child  ? NULL
-                          : grow ? realloc(parent->u.list.values, room_for(n + 1) * sizeof(*values))
-                                 : parent->u.list.values;
-    if (values) parent->u.list.values = values;
     char *k = NULL;
-    if (values && key && isync_utf8_valid(key, strlen(key)) && (k = dup_str(key))) {
-        isync_json_str *keys = grow || !parent->u.list.keys
-                                   ? realloc(parent->u.list.keys, room_for(n + 1) * sizeof(*keys))
-                                   : parent->u.list.keys;
-        if (keys) {
-            parent->u.list.keys = keys;
-            keys[n].ptr = k;
-            keys[n].len = strlen(k);
-        } else {
-            free(k);
-            k = NULL;
-        }
-    }
-    if (!values || (key && !k)) {
+    if (!child || grow_list(parent, n) || (key && (!isync_utf8_valid(key, strlen(key)) || !(k = dup_str(key))))) {
         isync_json_free(child);
         return -1;
     }
-    values[n] = child;
+    if (k) {
+        parent->u.list.keys[n].ptr = k;
+        parent->u.list.keys[n].len = strlen(k);
+    }
+    parent->u.list.values[n] = child;
     parent->u.list.len = n + 1;
     return 0;
 }
