@@ -215,7 +215,7 @@ int attrs_need_list(isync_sync *s, int model, int *need, isync_error *e)
 int attrs_load_known(isync_sync *s, isync_error *e)
 {
     for (int model = 0; model < 2; model++) {
-        const isync_json *defs = isync_json_get(s->snap.known_attributes, isync_model_names[model]);
+        const isync_json *defs = s->snap.known_attributes[model];
         for (size_t i = 0; defs && defs->type == ISYNC_JSON_OBJECT && i < defs->u.list.len; i++) {
             const isync_json *type = defs->u.list.values[i];
             if (type->type != ISYNC_JSON_STRING) continue;

@@ -72,11 +72,10 @@ static int owned_body(isync_sync *s, size_t i, isync_error *e)
     isync_json_gen *g = isync_json_gen_new();
     if (!g) return fail_nomem(e);
     int rc = isync_json_gen_map_open(g) || gen_key_str(g, "company_id", team->id);
-    const char *keys[] = {"name", "remote_created_at", "monthly_spend"};
-    for (size_t k = 0; !rc && k < 3; k++) {
-        const isync_json *v = isync_json_get(team->company, keys[k]);
+    for (size_t k = 0; !rc && k < COMPANY_FIELD_COUNT; k++) {
+        const isync_json *v = team->fields[k];
         if (!v || v->type == ISYNC_JSON_NULL) continue;
-        rc = isync_json_gen_cstr(g, keys[k]) || isync_json_gen_value(g, v);
+        rc = isync_json_gen_cstr(g, isync_company_fields[k]) || isync_json_gen_value(g, v);
     }
     rc = rc || isync_json_gen_cstr(g, "custom_attributes");
     if (rc) {

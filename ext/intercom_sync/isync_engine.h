@@ -49,9 +49,13 @@ typedef struct owned_team {
     const char *id;
     const char *stored_company_id;
     const char *stored_digest;
-    const isync_json *company;      /* {"name", "remote_created_at", "monthly_spend", ...} */
+    const isync_json *fields[3];    /* COMPANY_FIELDS, as given (NULL when absent) */
     const isync_json *custom;       /* the company's custom attributes (object or NULL) */
 } owned_team;
+
+/* The company's own fields an upsert sends, in the order it sends them. */
+#define COMPANY_FIELD_COUNT 3
+extern const char *const isync_company_fields[COMPANY_FIELD_COUNT];
 
 typedef struct has_int {
     int present;      /* given, not null nor "": a field the create reports as pushed */
@@ -71,7 +75,7 @@ typedef struct snapshot {
     int from_oauth, known_absent;
     const isync_json *custom;       /* the user's custom attributes (object or NULL) */
     const isync_json *prefetched;   /* the contact from a bulk page (object or NULL) */
-    const isync_json *known_attributes;
+    const isync_json *known_attributes[2]; /* per model: {name: type} from the process cache */
     int knows_membership;           /* "teams" given: never read a missing list as "no teams" */
     member_team *members;
     owned_team *owned;

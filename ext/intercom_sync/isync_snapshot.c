@@ -24,6 +24,7 @@
 #include <string.h>
 
 const char *const isync_model_names[2] = {"contact", "company"};
+const char *const isync_company_fields[COMPANY_FIELD_COUNT] = {"name", "remote_created_at", "monthly_spend"};
 
 /* ---------------------------------------------------------------------------------------- */
 /* Containers */
@@ -205,8 +206,9 @@ static int load_teams(snapshot *snap, isync_error *e)
         o->id = nonempty_str(isync_json_get(t, "id"));
         o->stored_company_id = nonempty_str(isync_json_get(t, "intercom_company_id"));
         o->stored_digest = nonempty_str(isync_json_get(t, "digest"));
-        o->company = isync_json_get(t, "company");
-        o->custom = isync_json_get(o->company, "custom_attributes");
+        const isync_json *company = isync_json_get(t, "company");
+        for (size_t k = 0; k < COMPANY_FIELD_COUNT; k++) o->fields[k] = isync_json_get(company, isync_company_fields[k]);
+        o->custom = isync_json_get(company, "custom_attributes");
         /* looked up by id once per member team: an index, not a scan */
         if (!isync_set_get(&snap->owned_by_id, o->id, strlen(o->id), NULL) &&
             isync_set_put(&snap->owned_by_id, o->id, strlen(o->id), i)) {
@@ -263,7 +265,9 @@ int snapshot_parse(snapshot *snap, const char *json, size_t len, isync_error *e)
     snap->custom = field(snap, "custom_attributes");
     const isync_json *prefetched = field(snap, "contact");
     snap->prefetched = prefetched && prefetched->type == ISYNC_JSON_OBJECT ? prefetched : NULL;
-    snap->known_attributes = field(snap, "known_attributes");
+    for (int model = 0; model < 2; model++) {
+        snap->known_attributes[model] = isync_json_get(field(snap, "known_attributes"), isync_model_names[model]);
+    }
     return load_options(snap, e);
 }
 
