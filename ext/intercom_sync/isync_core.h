@@ -179,7 +179,7 @@ void isync_json_gen_result(isync_json_gen *g, const char **out, size_t *len);
 const char *isync_json_gen_error(const isync_json_gen *g);
 
 /* ------------------------------------------------------------------------------------------ */
-/* isync_contact.c: whose a contact is. */
+/* isync_contact_owner.c: whose a contact is. */
 
 /* Whether contact (from a page of GET /contacts) is the contact of the user with external_id:
  * the same external_id (not empty), role "user", and a non-empty id to update it by. */
@@ -307,9 +307,10 @@ int isync_error_transient(const isync_error *e);
 long long isync_now_ms(void); /* wall clock, milliseconds */
 
 /* ------------------------------------------------------------------------------------------ */
-/* isync_sync.c: the sync of one user, as a state machine that does no I/O.
+/* The sync engine (isync_ops.c and the files README.md lists): the sync of one user, as a
+ * state machine that does no I/O.
  *
- * It starts from a snapshot of the app's user and teams (JSON; see the top of isync_sync.c),
+ * It starts from a snapshot of the app's user and teams (JSON; see isync_snapshot.c),
  * asks for one HTTP request at a time and is fed each outcome, so the same engine runs over
  * libcurl in the gem and over canned responses in tests and fuzzers:
  *
@@ -318,7 +319,8 @@ long long isync_now_ms(void); /* wall clock, milliseconds */
  *         doc = <perform req; decode; NULL and outcome filled on failure>;
  *         if (isync_sync_feed(s, doc, &outcome, &e)) break;       (doc ownership moves in)
  *     }
- *     isync_sync_result(s, &json);  (also after a failure: it holds the ids learned so far)
+ *     isync_sync_result_doc(s) or isync_sync_result(s, &json);  (also after a failure: it holds
+ *                                  the ids learned so far)
  */
 
 typedef struct isync_sync isync_sync;
@@ -337,7 +339,10 @@ int isync_sync_next(isync_sync *s, isync_sync_request *req, isync_error *e);
 /* Feeds the outcome of the last request: doc (a 2xx body, owned by the engine from here on) or
  * NULL with outcome describing the failure. 0 to go on, -1 when the sync failed (e filled). */
 int isync_sync_feed(isync_sync *s, isync_json *doc, const isync_error *outcome, isync_error *e);
-/* The result document as JSON text, appended to out. */
+/* The result document (built anew by each call, owned by the engine, valid until the next
+ * call on it; NULL when memory ran out or a string was not UTF-8). */
+const isync_json *isync_sync_result_doc(isync_sync *s);
+/* The same document as JSON text, appended to out (the C tests and fuzzers read it). */
 int isync_sync_result(isync_sync *s, isync_buf *out);
 void isync_sync_free(isync_sync *s);
 
@@ -367,6 +372,10 @@ int isync_text_format(char *dst, size_t cap, const char *fmt, ...) __attribute__
 int isync_text_vformat(char *dst, size_t cap, const char *fmt, va_list ap);
 /* Copies src[0..len) into dst the same way (NULL src: ""). */
 void isync_text_copy(char *dst, size_t cap, const char *src, size_t len);
+/* FNV-1a, 64 bits, over len bytes from h (ISYNC_FNV_OFFSET to start): a fast fingerprint (the
+ * digest of what was pushed for a team, the key of a rate-limit budget), not a security measure. */
+#define ISYNC_FNV_OFFSET 1469598103934665603ULL
+uint64_t isync_fnv1a(uint64_t h, const void *data, size_t len);
 /* A request id: kept only when it is printable ASCII that fits (never cut); else "". */
 void isync_copy_request_id(char *dst, size_t cap, const char *src, size_t len);
 

@@ -39,14 +39,6 @@ long long isync_now_ms(void)
     return (long long)tv.tv_sec * 1000 + tv.tv_usec / 1000;
 }
 
-static uint64_t fnv(uint64_t h, const char *s)
-{
-    for (; *s; s++) {
-        h ^= (unsigned char)*s;
-        h *= 1099511628211ULL;
-    }
-    return h;
-}
 
 /* Header numbers are the server's to choose (X-RateLimit-Reset: 99999999999999999): seconds to
  * milliseconds saturates instead of overflowing, and the sanity bounds then reject the value. */
@@ -66,7 +58,7 @@ static void forget_window(isync_budget *b)
 isync_budget *isync_budget_for(const char *workspace_key)
 {
     /* the caller's key already hides the token; FNV only makes it a slot's number */
-    uint64_t key = fnv(1469598103934665603ULL, workspace_key);
+    uint64_t key = isync_fnv1a(ISYNC_FNV_OFFSET, workspace_key, strlen(workspace_key));
     isync_budget *found = NULL;
     pthread_mutex_lock(&budgets_lock);
     for (size_t i = 0; i < budget_count; i++) {

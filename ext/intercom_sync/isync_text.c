@@ -162,3 +162,13 @@ void isync_redact_into(char *dst, size_t cap, const char *text, const char *secr
     if (b.data) memset(b.data, 0, b.cap);
     isync_buf_free(&b);
 }
+
+uint64_t isync_fnv1a(uint64_t h, const void *data, size_t len)
+{
+    const unsigned char *p = data;
+    for (size_t i = 0; i < len; i++) {
+        h ^= p[i];
+        h *= 1099511628211ULL;
+    }
+    return h;
+}

@@ -1,7 +1,7 @@
 /*
  * IntercomSync::Native.sync(client, snapshot_json, dry_run, deadline_seconds) -> [result, error]
  *
- * Drives the core's sync engine (isync_sync.c) over a client: each request the engine asks
+ * Drives the core's sync engine (isync_ops.c) over a client: each request the engine asks
  * for runs with the GVL released, and its outcome is fed back. The result (a Hash) is returned
  * even when the sync fails, beside the exception, because it holds the ids learned from
  * Intercom before the failure: the Ruby layer saves those, then raises.
@@ -15,12 +15,15 @@ typedef struct sync_args {
     int dry_run;
     long long deadline_ms;
     isync_sync *engine;   /* freed in ensure */
-    isync_buf result;     /* freed in ensure */
     isync_buf scrubbed;   /* freed in ensure */
     isync_json *parsed;   /* freed in ensure */
 } sync_args;
 
-/* The engine's result (JSON text; NULL when the engine could not write it) as a Hash.
+#ifdef ISYNC_TEST_HOOKS
+/* Built only into test builds (ISYNC_TEST_HOOKS=1, and the ASan build of rake spec:asan): no API.
+ *
+ * A result as JSON text (NULL when the engine could not write it) as a Hash: what
+ * Native.decode_sync_result does for specs (Native.sync converts the engine's document directly).
  *
  * Whatever goes wrong here is a typed IntercomSync::Error in *why, never NoMemoryError unless an
  * allocation really failed: the sync may have created a contact or companies before, and the
@@ -49,6 +52,7 @@ static VALUE decode_result(sync_args *a, const char *text, size_t len, isync_err
     }
     return isync_json_to_ruby(a->parsed);
 }
+#endif
 
 static VALUE sync_body(VALUE p)
 {
@@ -74,19 +78,25 @@ static VALUE sync_body(VALUE p)
     }
     if (rc < 0) failed = 1;
 
-    int written = isync_sync_result(a->engine, &a->result) == 0;
+    /* the engine's result document, straight into a Hash (owned by the engine, freed in ensure) */
+    const isync_json *doc = isync_sync_result_doc(a->engine);
     isync_error why;
-    VALUE result = decode_result(a, written ? a->result.data : NULL, a->result.len, &why);
+    isync_error_clear(&why);
+    if (!doc) {
+        isync_error_set(&why, ISYNC_E_PARSE, "intercom_sync could not encode the sync's result "
+                                             "(a string that is not UTF-8, or out of memory)");
+    }
+    VALUE result = doc ? isync_json_to_ruby(doc) : Qnil;
     VALUE error = failed ? isync_make_error(&e, isync_client_secret(a->client))
                   : why.kind != ISYNC_OK ? isync_make_error(&why, NULL) : Qnil;
     if (NIL_P(result)) return rb_ary_new_from_args(2, Qnil, error);
 
-    /* the engine counts the requests it asked for; repeats after failures are requests too */
+    /* the one place the counts are set: the engine counts the requests it asked for; repeats
+     * after failures are requests too */
     unsigned long retries = isync_client_retries(a->client) - retries_before;
-    VALUE requests = rb_hash_aref(result, rb_str_new_cstr("requests"));
-    if (FIXNUM_P(requests)) {
-        rb_hash_aset(result, rb_str_new_cstr("requests"), LONG2NUM(FIX2LONG(requests) + (long)retries));
-    }
+    const isync_json *requests = isync_json_get(doc, "requests");
+    long long asked = requests && requests->type == ISYNC_JSON_INTEGER ? requests->u.integer : 0;
+    rb_hash_aset(result, rb_str_new_cstr("requests"), LL2NUM(asked + (long long)retries));
     rb_hash_aset(result, rb_str_new_cstr("retries"), ULONG2NUM(retries));
     return rb_ary_new_from_args(2, result, error);
 }
@@ -95,7 +105,6 @@ static VALUE sync_ensure(VALUE p)
 {
     sync_args *a = (sync_args *)p;
     isync_sync_free(a->engine);
-    isync_buf_free(&a->result);
     isync_buf_free(&a->scrubbed);
     isync_json_free(a->parsed);
     isync_client_release(a->client);
@@ -115,7 +124,6 @@ static VALUE native_sync(VALUE self, VALUE client, VALUE snapshot, VALUE dry_run
         .dry_run = RTEST(dry_run),
         .deadline_ms = seconds > 0 ? isync_now_ms() + (long long)(seconds * 1000) : 0,
     };
-    isync_buf_init(&a.result);
     isync_buf_init(&a.scrubbed);
     VALUE out = rb_ensure(sync_body, (VALUE)&a, sync_ensure, (VALUE)&a);
     RB_GC_GUARD(snapshot);
@@ -124,9 +132,8 @@ static VALUE native_sync(VALUE self, VALUE client, VALUE snapshot, VALUE dry_run
 }
 
 #ifdef ISYNC_TEST_HOOKS
-/* Native.decode_sync_result(text or nil) -> [result, error]: the decoding of an engine result as
- * Native.sync does it, for specs (nil stands for a result the engine could not write). Built only
- * into test builds (ISYNC_TEST_HOOKS=1, and the ASan build of rake spec:asan): it is no API. */
+/* Native.decode_sync_result(text or nil) -> [result, error]: the decoding of an engine result's
+ * text, for specs (nil stands for a result the engine could not write). */
 static VALUE decode_body(VALUE p)
 {
     sync_args *a = (sync_args *)p;

@@ -249,7 +249,7 @@ static void test_error_table(void)
     CHECK(isync_error_class_transient(ISYNC_EC_PARSE, 0) == 1);
 }
 
-/* the ownership check the bulk feeder asks (isync_contact.c) */
+/* the ownership check the bulk feeder asks (isync_contact_owner.c) */
 static void test_contact_owner(void)
 {
     static const char *const cases[] = {

@@ -1,6 +1,6 @@
 # frozen_string_literal: true
 
-# Whose a prefetched contact is: the bulk feeder asks the engine's own check (isync_contact.c),
+# Whose a prefetched contact is: the bulk feeder asks the engine's own check (isync_contact_owner.c),
 # so it never hands over a contact the engine would refuse.
 RSpec.describe "IntercomSync::Native.users_contact?" do
   def owner?(contact, external_id = "u1")
