@@ -195,17 +195,19 @@ static VALUE client_setup(VALUE self, VALUE opts)
     int pace = RTEST(option(opts, "pace"));
     unsigned int seed = (unsigned int)((uintptr_t)c ^ (uintptr_t)getpid() ^ (unsigned int)isync_now_ms()) | 1u;
 
+    /* the process's one workspace key (Configuration.workspace_key), so the budget and the
+     * attribute cache agree on what a workspace is; read before the handle exists, so nothing
+     * can raise between creating it and the exec state that every request uses */
+    VALUE workspace_key = option(opts, "workspace_key");
+    if (NIL_P(workspace_key)) rb_raise(eIntercomSyncError, "workspace_key is required");
+    isync_budget *budget = isync_budget_for(StringValueCStr(workspace_key));
+    if (!budget) rb_memerror();
+
     isync_error e;
     isync_error_clear(&e);
     isync_http_config hc = http_config(&c->config);
     c->http = isync_http_new(&hc, &e);
     if (!c->http) isync_raise(&e, c->config.access_token);
-    /* the process's one workspace key (Configuration.workspace_key), so the budget and the
-     * attribute cache agree on what a workspace is */
-    VALUE workspace_key = option(opts, "workspace_key");
-    if (NIL_P(workspace_key)) rb_raise(eIntercomSyncError, "workspace_key is required");
-    isync_budget *budget = isync_budget_for(StringValueCStr(workspace_key));
-    if (!budget) rb_memerror();
     isync_exec_init(&c->exec, c->http, &retry, pace, budget, seed);
     return self;
 }
@@ -251,8 +253,9 @@ static void run_without_gvl(isync_http *http, isync_run_state (*fn)(void *arg), 
 
 typedef struct exec_args {
     isync_exec *exec;
-    isync_json *doc;
+    isync_json *doc;   /* the decoded answer; freed by the ensure unless the body returned */
     isync_error *e;
+    int returned;      /* the body got the answer out; else an interrupt unwound past it */
 } exec_args;
 
 static isync_run_state exec_run(void *p)
@@ -265,14 +268,21 @@ static VALUE exec_body(VALUE p)
 {
     exec_args *a = (exec_args *)p;
     run_without_gvl(a->exec->http, exec_run, a);
+    a->returned = 1;
     return Qnil;
 }
 
-/* Only an unfinished transfer is left when Ruby unwinds: the core gave its budget slot back
- * before it returned to us. */
+/* When Ruby unwinds, the core has already given its budget slot back; left are an unfinished
+ * transfer, and an answer decoded just before an interrupt (Thread#raise, Timeout) landed as
+ * the GVL came back, which nobody else would free. */
 static VALUE exec_ensure(VALUE p)
 {
-    isync_exec_cancel(((exec_args *)p)->exec);
+    exec_args *a = (exec_args *)p;
+    isync_exec_cancel(a->exec);
+    if (!a->returned) {
+        isync_json_free(a->doc);
+        a->doc = NULL;
+    }
     return Qnil;
 }
 
@@ -280,7 +290,7 @@ isync_json *isync_client_call(rb_isync_client *c, const char *method, const char
                               size_t body_len, long long deadline_ms, isync_error *e)
 {
     isync_error_clear(e);
-    exec_args a = {&c->exec, NULL, e};
+    exec_args a = {&c->exec, NULL, e, 0};
     isync_exec_start(&c->exec, method, path, body, body_len, deadline_ms);
     rb_ensure(exec_body, (VALUE)&a, exec_ensure, (VALUE)&a);
     return a.doc;
