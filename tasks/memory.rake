@@ -13,17 +13,9 @@ MEMORY_SPECS = "spec/intercom_sync spec/sync spec/app_data spec/resilience/bad_i
 begin
   require "ruby_memcheck"
   require "ruby_memcheck/rspec/rake_task"
-  # Memory that Ruby owns, not us:
-  # - rb_econv_open loads Ruby's transcoder tables on a process's first conversion and keeps them
-  #   for good; when that first conversion is ours (encode_string), valgrind blamed us for them;
-  # - the buffers of Strings and Hashes our converter creates (a sync's result) belong to their
-  #   objects and are freed by Ruby's GC, which C code cannot bypass; depending on the order of
-  #   the examples, valgrind reported a result Hash and its id Strings as lost at exit.
-  # Our own allocations (the core's malloc, libcurl's and yajl's) stay checked.
+  # spec/support/valgrind/ruby.supp: memory Ruby owns that valgrind blamed on our frames (see there)
   RubyMemcheck.config(binary_name: "intercom_sync_ext",
-                      skipped_ruby_functions: RubyMemcheck::Configuration::DEFAULT_SKIPPED_RUBY_FUNCTIONS +
-                                              [/\Arb_econv_open\z/, /\Arb_utf8_str_new\z/, /\Arb_str_new\z/,
-                                               /\Arb_hash_aset\z/, /\Arb_ary_push\z/])
+                      valgrind_suppressions_dir: File.expand_path("../spec/support/valgrind", __dir__))
   namespace :spec do
     RubyMemcheck::RSpec::RakeTask.new(valgrind: :compile) do |t|
       t.rspec_opts = "--tag ~timing --tag ~subprocess #{MEMORY_SPECS}"
