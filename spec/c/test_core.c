@@ -258,6 +258,8 @@ static void test_contact_owner(void)
         "{\"external_id\":\"u1\",\"role\":\"user\",\"id\":\"\"}",
         "{\"external_id\":\"u1\",\"role\":\"user\",\"id\":7}",
         "{\"external_id\":\"u2\",\"role\":\"user\",\"id\":\"c1\"}",
+        "{\"external_id\":\"u1\\u0000x\",\"role\":\"user\",\"id\":\"c1\"}", /* not u1: a NUL cuts nothing */
+        "{\"external_id\":\"u1\",\"role\":\"user\\u0000x\",\"id\":\"c1\"}",
     };
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
         isync_error e;
