@@ -97,18 +97,20 @@ static coercion coerce(const char *type, const isync_json *v, long long *n)
     return COERCE_AS_IS; /* a type we do not know: let Intercom judge */
 }
 
-/* The JSON text of v as a string value (arrays, objects, numbers, booleans as text). */
-static int gen_as_text(isync_json_gen *g, const isync_json *v)
+/* The JSON text of v as a string value (arrays, objects, numbers, booleans as text). A failed
+ * allocation is NoMemoryError's, not an EncodeError blaming the app's data. */
+static int gen_as_text(isync_json_gen *g, const isync_json *v, isync_error *e)
 {
     isync_json_gen *t = isync_json_gen_new();
-    if (!t) return -1;
-    int rc = isync_json_gen_value(t, v);
-    if (rc == 0) {
+    if (!t) return fail_nomem(e);
+    const isync_json_gen *failed = isync_json_gen_value(t, v) ? t : NULL;
+    if (!failed) {
         const char *text;
         size_t len;
         isync_json_gen_result(t, &text, &len);
-        rc = isync_json_gen_string(g, text, len);
+        if (isync_json_gen_string(g, text, len)) failed = g;
     }
+    int rc = failed ? isync_error_set(e, ISYNC_E_ENCODE, "custom attributes: %s", isync_json_gen_error(failed)) : 0;
     isync_json_gen_free(t);
     return rc;
 }
@@ -173,9 +175,11 @@ int attrs_gen_custom(isync_sync *s, isync_json_gen *g, int model, const isync_js
             (*changed)++;
         }
         if (isync_json_gen_cstr(g, name)) goto gen_error;
-        int rc = c == COERCE_TEXT ? gen_as_text(g, v) : c == COERCE_INTEGER ? isync_json_gen_integer(g, n)
-                                                                             : isync_json_gen_value(g, v);
-        if (rc) goto gen_error;
+        if (c == COERCE_TEXT) {
+            if (gen_as_text(g, v, e)) return -1;
+        } else if (c == COERCE_INTEGER ? isync_json_gen_integer(g, n) : isync_json_gen_value(g, v)) {
+            goto gen_error;
+        }
     }
     if (isync_json_gen_map_close(g)) goto gen_error;
     return 0;
@@ -214,7 +218,7 @@ int attrs_need_list(isync_sync *s, int model, int *need, isync_error *e)
 
 int attrs_load_known(isync_sync *s, isync_error *e)
 {
-    for (int model = 0; model < 2; model++) {
+    for (int model = 0; model < MODEL_COUNT; model++) {
         const isync_json *defs = s->snap.known_attributes[model];
         for (size_t i = 0; defs && defs->type == ISYNC_JSON_OBJECT && i < defs->u.list.len; i++) {
             const isync_json *type = defs->u.list.values[i];
@@ -252,7 +256,7 @@ static int plan_unknown(isync_sync *s, int model, const char *name, isync_error 
     case POLICY_CREATE:
         break;
     }
-    return queue(s, QUEUE_FRONT, OP_CREATE_ATTR, model, 0, 0, name, infer_type(sample_value(s, model, name)), e);
+    return queue(s, QUEUE_FRONT, (op){.kind = OP_CREATE_ATTR, .model = model, .arg = name, .arg2 = infer_type(sample_value(s, model, name))}, e);
 }
 
 int plan_attributes(isync_sync *s, const op *o, isync_error *e)

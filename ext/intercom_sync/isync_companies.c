@@ -42,7 +42,7 @@ int learn_attached(isync_sync *s, const isync_json *data, isync_error *e)
 int build_list_companies(isync_sync *s, const op *o, isync_error *e)
 {
     char suffix[64];
-    snprintf(suffix, sizeof(suffix), "/companies?per_page=60&page=%ld", o->index);
+    snprintf(suffix, sizeof(suffix), "/companies?per_page=%d&page=%ld", COMPANIES_PER_PAGE, o->page);
     return set_path(s, e, "/contacts/", s->contact_id, suffix);
 }
 
@@ -53,12 +53,12 @@ int on_list_companies(isync_sync *s, const op *o, isync_json *doc, isync_error *
     int rc = learn_attached(s, data, e);
     const isync_json *next = isync_json_get(isync_json_get(doc, "pages"), "next");
     if (!rc && next && next->type != ISYNC_JSON_NULL && array_len(data) > 0) {
-        if (o->index >= s->snap.max_pages) {
+        if (o->page >= s->snap.max_pages) {
             rc = isync_error_set(e, ISYNC_E_PARSE, "the contact's companies did not end after %ld pages",
                                  s->snap.max_pages);
         } else {
             /* before the plan step already queued */
-            rc = queue(s, QUEUE_FRONT, OP_LIST_COMPANIES, 0, o->index + 1, 0, NULL, NULL, e);
+            rc = queue(s, QUEUE_FRONT, (op){.kind = OP_LIST_COMPANIES, .page = o->page + 1}, e);
         }
     }
     isync_json_free(doc);
@@ -118,7 +118,7 @@ int plan_companies(isync_sync *s, const op *o, isync_error *e)
     for (size_t i = 0; i < u->n_owned; i++) {
         int changed = 0;
         if (owned_changed(s, i, &changed, e)) return -1;
-        if (changed && queue(s, QUEUE_BACK, OP_UPSERT_OWNED, 0, (long)i, 0, NULL, NULL, e)) return -1;
+        if (changed && queue(s, QUEUE_BACK, (op){.kind = OP_UPSERT_OWNED, .team = i}, e)) return -1;
     }
     for (size_t j = 0; j < u->n_member; j++) {
         const member_team *team = &u->members[j];
@@ -127,21 +127,21 @@ int plan_companies(isync_sync *s, const op *o, isync_error *e)
             continue;
         }
         if (isync_set_get(&u->owned_by_id, team->id, strlen(team->id), NULL)) continue; /* its twin's id */
-        if (queue(s, QUEUE_BACK, OP_UPSERT_MEMBER, 0, (long)j, 0, NULL, NULL, e)) return -1;
+        if (queue(s, QUEUE_BACK, (op){.kind = OP_UPSERT_MEMBER, .team = j}, e)) return -1;
     }
-    return queue(s, QUEUE_BACK, OP_PLAN_MEMBERSHIP, 0, 0, 0, NULL, NULL, e);
+    return queue(s, QUEUE_BACK, (op){.kind = OP_PLAN_MEMBERSHIP}, e);
 }
 
 int build_upsert_owned(isync_sync *s, const op *o, isync_error *e)
 {
-    return owned_body(s, (size_t)o->index, e) || set_path(s, e, "/companies", NULL, NULL);
+    return owned_body(s, o->team, e) || set_path(s, e, "/companies", NULL, NULL);
 }
 
 int build_upsert_member(isync_sync *s, const op *o, isync_error *e)
 {
     isync_json_gen *g = isync_json_gen_new();
     if (!g) return fail_nomem(e);
-    int rc = isync_json_gen_map_open(g) || gen_key_str(g, "company_id", s->snap.members[o->index].id) ||
+    int rc = isync_json_gen_map_open(g) || gen_key_str(g, "company_id", s->snap.members[o->team].id) ||
              isync_json_gen_map_close(g);
     rc = rc ? isync_error_set(e, ISYNC_E_ENCODE, "team id: %s", isync_json_gen_error(g)) : take_body(s, g, e);
     isync_json_gen_free(g);
@@ -173,13 +173,13 @@ static int learn_company(isync_sync *s, isync_json *doc, char **slot, int *learn
 
 int on_upsert_owned(isync_sync *s, const op *o, isync_json *doc, isync_error *e)
 {
-    size_t i = (size_t)o->index;
+    size_t i = o->team;
     return learn_company(s, doc, &s->owned_ids[i], &s->owned_learned[i], s->snap.owned[i].id, e);
 }
 
 int on_upsert_member(isync_sync *s, const op *o, isync_json *doc, isync_error *e)
 {
-    size_t j = (size_t)o->index;
+    size_t j = o->team;
     return learn_company(s, doc, &s->member_ids[j], &s->member_learned[j], s->snap.members[j].id, e);
 }
 
@@ -193,37 +193,37 @@ static const char *member_company_id(const isync_sync *s, size_t j)
 }
 
 /* The company id to attach for member team j: a placeholder in a dry run that upserted it. */
-static const char *attach_id(const isync_sync *s, size_t j, char placeholder[128])
+static const char *attach_id(const isync_sync *s, size_t j, char placeholder[PLACEHOLDER_SIZE])
 {
     const char *id = member_company_id(s, j);
     if (id) return id;
-    isync_text_format(placeholder, 128, "company-for-team-%s", s->snap.members[j].id);
+    isync_text_format(placeholder, PLACEHOLDER_SIZE, "company-for-team-%s", s->snap.members[j].id);
     return placeholder;
 }
 
 int plan_membership(isync_sync *s, const op *o, isync_error *e)
 {
     (void)o;
-    if (!s->snap.knows_membership) return queue(s, QUEUE_BACK, OP_PLAN_CONTACT, 0, 0, 0, NULL, NULL, e);
+    if (!s->snap.knows_membership) return queue(s, QUEUE_BACK, (op){.kind = OP_PLAN_CONTACT}, e);
     strvec desired = {0};
     int rc = 0;
     for (size_t j = 0; !rc && j < s->snap.n_member; j++) {
         const char *id = member_company_id(s, j);
         if (id && strvec_add_unique(&desired, id)) rc = fail_nomem(e);
-        if (!rc && (!id || !strvec_has(&s->attached, id))) rc = queue(s, QUEUE_BACK, OP_ATTACH, 0, (long)j, 0, NULL, NULL, e);
+        if (!rc && (!id || !strvec_has(&s->attached, id))) rc = queue(s, QUEUE_BACK, (op){.kind = OP_ATTACH, .team = j}, e);
     }
     for (size_t k = 0; !rc && k < s->attached.len; k++) {
         if (strvec_has(&desired, s->attached.items[k])) continue;
-        rc = queue(s, QUEUE_BACK, OP_DETACH, 0, 0, 0, s->attached.items[k], NULL, e);
+        rc = queue(s, QUEUE_BACK, (op){.kind = OP_DETACH, .arg = s->attached.items[k]}, e);
     }
     strvec_free(&desired);
-    return rc || queue(s, QUEUE_BACK, OP_PLAN_CONTACT, 0, 0, 0, NULL, NULL, e);
+    return rc || queue(s, QUEUE_BACK, (op){.kind = OP_PLAN_CONTACT}, e);
 }
 
 int build_attach(isync_sync *s, const op *o, isync_error *e)
 {
-    char placeholder[128];
-    const char *company = attach_id(s, (size_t)o->index, placeholder);
+    char placeholder[PLACEHOLDER_SIZE];
+    const char *company = attach_id(s, o->team, placeholder);
     isync_json_gen *g = isync_json_gen_new();
     if (!g) return fail_nomem(e);
     int rc = isync_json_gen_map_open(g) || gen_key_str(g, "id", company) || isync_json_gen_map_close(g);
@@ -234,8 +234,8 @@ int build_attach(isync_sync *s, const op *o, isync_error *e)
 
 int on_attach(isync_sync *s, const op *o, isync_json *doc, isync_error *e)
 {
-    char placeholder[128];
-    const char *id = attach_id(s, (size_t)o->index, placeholder);
+    char placeholder[PLACEHOLDER_SIZE];
+    const char *id = attach_id(s, o->team, placeholder);
     isync_json_free(doc);
     return strvec_add_unique(&s->attached_now, id) || strvec_add_unique(&s->attached, id) ? fail_nomem(e) : 0;
 }
@@ -246,11 +246,11 @@ recovery attach_failed(isync_sync *s, const op *o, const isync_error *outcome, i
         return NOT_RECOVERED;
     }
     /* the stored company id is stale: upsert by company_id, then attach again */
-    size_t j = (size_t)o->index;
+    size_t j = o->team;
     free(s->member_ids[j]);
     s->member_ids[j] = NULL;
-    if (queue(s, QUEUE_FRONT, OP_ATTACH, 0, o->index, OPF_AFTER_REUPSERT, NULL, NULL, e) ||
-        queue(s, QUEUE_FRONT, OP_UPSERT_MEMBER, 0, o->index, 0, NULL, NULL, e)) {
+    if (queue(s, QUEUE_FRONT, (op){.kind = OP_ATTACH, .team = o->team, .flags = OPF_AFTER_REUPSERT}, e) ||
+        queue(s, QUEUE_FRONT, (op){.kind = OP_UPSERT_MEMBER, .team = o->team}, e)) {
         return RECOVERY_FAILED;
     }
     return RECOVERED;

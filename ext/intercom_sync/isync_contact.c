@@ -42,11 +42,11 @@ int adopt_contact(isync_sync *s, isync_json *doc, isync_error *e)
     const isync_json *more = isync_json_get(companies, "has_more");
     strvec_free(&s->attached);
     if (more && more->type == ISYNC_JSON_TRUE && s->snap.knows_membership) {
-        if (queue(s, QUEUE_BACK, OP_LIST_COMPANIES, 0, 1, 0, NULL, NULL, e)) return -1;
+        if (queue(s, QUEUE_BACK, (op){.kind = OP_LIST_COMPANIES, .page = 1}, e)) return -1;
     } else if (learn_attached(s, isync_json_get(companies, "data"), e)) {
         return -1;
     }
-    return queue(s, QUEUE_BACK, OP_PLAN_COMPANIES, 0, 0, 0, NULL, NULL, e);
+    return queue(s, QUEUE_BACK, (op){.kind = OP_PLAN_COMPANIES}, e);
 }
 
 /* A bulk sync reads contacts a page at a time (GET /contacts) and hands each user the contact
@@ -75,9 +75,9 @@ int plan_find(isync_sync *s, const op *o, isync_error *e)
         /* A full read of the contacts just now did not have this user: create right away;
          * should it exist after all, the 409 names it and it is adopted as after any
          * duplicate create. */
-        return queue(s, QUEUE_FRONT, OP_CREATE_CONTACT, 0, 0, OPF_UNCHECKED, NULL, NULL, e);
+        return queue(s, QUEUE_FRONT, (op){.kind = OP_CREATE_CONTACT, .flags = OPF_UNCHECKED}, e);
     }
-    return queue(s, QUEUE_FRONT, stored ? OP_GET_CONTACT : OP_FIND_EXTERNAL, 0, 0, 0, stored, NULL, e);
+    return queue(s, QUEUE_FRONT, (op){.kind = stored ? OP_GET_CONTACT : OP_FIND_EXTERNAL, .arg = stored}, e);
 }
 
 int build_get_contact(isync_sync *s, const op *o, isync_error *e) { return set_path(s, e, "/contacts/", o->arg, NULL); }
@@ -136,21 +136,21 @@ int on_get_contact(isync_sync *s, const op *o, isync_json *doc, isync_error *e)
     }
     isync_json_free(doc);
     if (warn(s, e, "stored Intercom id %s belongs to another contact; looking up by external id", o->arg)) return -1;
-    return queue(s, QUEUE_FRONT, OP_FIND_EXTERNAL, 0, 0, 0, NULL, NULL, e);
+    return queue(s, QUEUE_FRONT, (op){.kind = OP_FIND_EXTERNAL}, e);
 }
 
 recovery get_contact_failed(isync_sync *s, const op *o, const isync_error *outcome, isync_error *e)
 {
     if (o->flags & OPF_NAMED_BY_CONFLICT) return NOT_RECOVERED;
-    if (is_status(outcome, 410) && outcome->resource_id[0] && s->hops < 3) {
+    if (is_status(outcome, 410) && outcome->resource_id[0] && s->hops < MAX_MERGE_HOPS) {
         /* merged into another contact, which the answer names */
         s->hops++;
-        return queue(s, QUEUE_FRONT, OP_GET_CONTACT, 0, 0, 0, outcome->resource_id, NULL, e) ? RECOVERY_FAILED
+        return queue(s, QUEUE_FRONT, (op){.kind = OP_GET_CONTACT, .arg = outcome->resource_id}, e) ? RECOVERY_FAILED
                                                                                                : RECOVERED;
     }
     if (is_status(outcome, 404) || is_status(outcome, 410)) {
         /* a stale or merged stored id: find the contact by our own id instead */
-        return queue(s, QUEUE_FRONT, OP_FIND_EXTERNAL, 0, 0, 0, NULL, NULL, e) ? RECOVERY_FAILED : RECOVERED;
+        return queue(s, QUEUE_FRONT, (op){.kind = OP_FIND_EXTERNAL}, e) ? RECOVERY_FAILED : RECOVERED;
     }
     return NOT_RECOVERED;
 }
@@ -165,7 +165,7 @@ recovery find_external_failed(isync_sync *s, const op *o, const isync_error *out
 {
     (void)o;
     if (!is_status(outcome, 404)) return NOT_RECOVERED;
-    return queue(s, QUEUE_FRONT, OP_CREATE_CONTACT, 0, 0, 0, NULL, NULL, e) ? RECOVERY_FAILED : RECOVERED;
+    return queue(s, QUEUE_FRONT, (op){.kind = OP_CREATE_CONTACT}, e) ? RECOVERY_FAILED : RECOVERED;
 }
 
 /* Records a contact field the create or update will push, when the snapshot has it. */
@@ -219,7 +219,7 @@ int on_create_contact(isync_sync *s, const op *o, isync_json *doc, isync_error *
     }
     if (s->dry_run) {
         isync_json_free(doc); /* (none: the create was only recorded) */
-        return queue(s, QUEUE_BACK, OP_PLAN_COMPANIES, 0, 0, 0, NULL, NULL, e);
+        return queue(s, QUEUE_BACK, (op){.kind = OP_PLAN_COMPANIES}, e);
     }
     return adopt_contact(s, doc, e);
 }
@@ -228,17 +228,17 @@ recovery create_contact_failed(isync_sync *s, const op *o, const isync_error *ou
 {
     if (is_status(outcome, 409) && outcome->resource_id[0]) {
         /* it exists already (a concurrent job, or a retried create): adopt it */
-        if (queue(s, QUEUE_FRONT, OP_GET_CONTACT, 0, 0, OPF_NAMED_BY_CONFLICT, outcome->resource_id, NULL, e)) {
+        if (queue(s, QUEUE_FRONT, (op){.kind = OP_GET_CONTACT, .flags = OPF_NAMED_BY_CONFLICT, .arg = outcome->resource_id}, e)) {
             return RECOVERY_FAILED;
         }
-        if (outcome->archived && queue(s, QUEUE_FRONT, OP_UNARCHIVE, 0, 0, 0, outcome->resource_id, NULL, e)) {
+        if (outcome->archived && queue(s, QUEUE_FRONT, (op){.kind = OP_UNARCHIVE, .arg = outcome->resource_id}, e)) {
             return RECOVERY_FAILED;
         }
         return RECOVERED;
     }
     if (is_status(outcome, 409) && (o->flags & OPF_UNCHECKED)) {
         /* an unchecked create whose conflict names no contact: look the user up after all */
-        return queue(s, QUEUE_FRONT, OP_FIND_EXTERNAL, 0, 0, 0, NULL, NULL, e) ? RECOVERY_FAILED : RECOVERED;
+        return queue(s, QUEUE_FRONT, (op){.kind = OP_FIND_EXTERNAL}, e) ? RECOVERY_FAILED : RECOVERED;
     }
     return NOT_RECOVERED;
 }

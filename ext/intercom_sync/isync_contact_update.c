@@ -135,14 +135,14 @@ int plan_contact(isync_sync *s, const op *o, isync_error *e)
     strvec_free(&s->pending_fields);
     int rc = gen_update(s, g, e);
     if (!rc && s->pending_fields.len > 0) {
-        rc = take_body(s, g, e) || queue(s, QUEUE_BACK, OP_UPDATE_CONTACT, 0, 0, 0, NULL, NULL, e);
+        rc = take_body(s, g, e) || queue(s, QUEUE_BACK, (op){.kind = OP_UPDATE_CONTACT}, e);
     }
     isync_json_gen_free(g);
     if (rc) return -1;
     /* step 7: a user created in the last 24 hours absorbs the leads with the same email */
     const snapshot *u = &s->snap;
     if (u->email && u->signed_up_at.known && u->now - u->signed_up_at.value < u->lead_window) {
-        return queue(s, QUEUE_BACK, OP_SEARCH_LEADS, 0, 1, 0, NULL, NULL, e);
+        return queue(s, QUEUE_BACK, (op){.kind = OP_SEARCH_LEADS, .page = 1}, e);
     }
     return 0;
 }

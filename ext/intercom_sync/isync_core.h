@@ -72,6 +72,9 @@ typedef struct isync_error {
     int archived;           /* the 409 names an archived contact */
     isync_rate_limit rate_limit; /* from the error response's headers */
     long retry_after;       /* Retry-After seconds, -1 if absent */
+    /* The sync step that failed (a static name from the engine's OPS[] table), NULL outside a
+     * sync or before the engine named it; the message then starts with it too. */
+    const char *step;
 } isync_error;
 
 void isync_error_clear(isync_error *e);
@@ -343,6 +346,10 @@ int isync_sync_next(isync_sync *s, isync_sync_request *req, isync_error *e);
 /* Feeds the outcome of the last request: doc (a 2xx body, owned by the engine from here on) or
  * NULL with outcome describing the failure. 0 to go on, -1 when the sync failed (e filled). */
 int isync_sync_feed(isync_sync *s, isync_json *doc, const isync_error *outcome, isync_error *e);
+/* Repeats of the engine's requests that the executor made after transient failures (same
+ * call, same body): the result counts them in "retries" and in "requests" (every request that
+ * went out). Set before reading the result; the engine itself never retries. */
+void isync_sync_count_retries(isync_sync *s, unsigned long retries);
 /* The result document (built anew by each call, owned by the engine, valid until the next
  * call on it; NULL when memory ran out or a string was not UTF-8). */
 const isync_json *isync_sync_result_doc(isync_sync *s);

@@ -9,8 +9,18 @@
 
 #include "isync_core.h"
 
-enum { MODEL_CONTACT = 0, MODEL_COMPANY = 1 };
-extern const char *const isync_model_names[2];
+enum { MODEL_CONTACT = 0, MODEL_COMPANY = 1, MODEL_COUNT = 2 };
+
+/* Intercom's page sizes: the most it lists of a contact's companies, and of a search. */
+enum { COMPANIES_PER_PAGE = 60, LEADS_PER_PAGE = 150 };
+/* Merged-contact redirects (410 naming the canonical contact) followed before giving up. */
+enum { MAX_MERGE_HOPS = 3 };
+/* Snapshot options' defaults: the seed's 24-hour new-user window for lead merges, and the
+ * pages of a contact's companies or of a lead search read before refusing to go on. */
+enum { DEFAULT_LEAD_WINDOW = 86400, DEFAULT_MAX_PAGES = 50 };
+/* Room for a dry run's "company-for-team-<team id>" placeholder (team ids are cut to fit). */
+enum { PLACEHOLDER_SIZE = 128 };
+extern const char *const isync_model_names[MODEL_COUNT];
 
 /* ---------------------------------------------------------------------------------------- */
 /* Containers (isync_snapshot.c) */
@@ -75,7 +85,7 @@ typedef struct snapshot {
     int from_oauth, known_absent;
     const isync_json *custom;       /* the user's custom attributes (object or NULL) */
     const isync_json *prefetched;   /* the contact from a bulk page (object or NULL) */
-    const isync_json *known_attributes[2]; /* per model: {name: type} from the process cache */
+    const isync_json *known_attributes[MODEL_COUNT]; /* per model: {name: type} from the process cache */
     int knows_membership;           /* "teams" given: never read a missing list as "no teams" */
     member_team *members;
     owned_team *owned;
@@ -145,13 +155,16 @@ enum op_flags {
     OPF_AFTER_REUPSERT = 4     /* ATTACH: the second try, after a stale company id was upserted */
 };
 
+/* A queued step. Queue one with a compound literal naming only what it needs, e.g.
+ * queue(s, QUEUE_BACK, (op){.kind = OP_ATTACH, .team = j}, e); the strings are copied. */
 typedef struct op {
     op_kind kind;
     int model;        /* MODEL_* of the attribute steps */
-    long index;       /* team index, page number */
+    size_t team;      /* UPSERT_OWNED: index in snap.owned; UPSERT_MEMBER, ATTACH: in snap.members */
+    long page;        /* LIST_COMPANIES, SEARCH_LEADS: the page to read, from 1 */
     unsigned flags;   /* enum op_flags */
-    char *arg;        /* an id, attribute name or cursor */
-    char *arg2;       /* attribute type */
+    const char *arg;  /* an id, attribute name or cursor (the queue's own copy) */
+    const char *arg2; /* attribute type (the queue's own copy) */
 } op;
 
 typedef enum queue_end { QUEUE_BACK, QUEUE_FRONT } queue_end;
@@ -183,22 +196,20 @@ typedef struct op_row {
 
 extern const op_row OPS[OP_COUNT];
 
-/* Queues an op (arg and arg2 copied); 0, or -1 with e set. */
-int queue(isync_sync *s, queue_end end, op_kind kind, int model, long index, unsigned flags, const char *arg,
-          const char *arg2, isync_error *e);
+/* Queues a copy of o (its strings copied too); 0, or -1 with e set. */
+int queue(isync_sync *s, queue_end end, op o, isync_error *e);
 
 struct isync_sync {
     snapshot snap;
     int dry_run;
 
-    attr_set attrs[2];
-    strvec skipped[2];          /* custom attributes left out (unknown with policy "skip") */
+    attr_set attrs[MODEL_COUNT];
+    strvec skipped[MODEL_COUNT];          /* custom attributes left out (unknown with policy "skip") */
 
     op *ops;
     size_t nops, cap;
     op current;
     int has_current;
-    int step_named;             /* e->message already names the failed step */
 
     isync_buf path, body;
 
@@ -222,7 +233,8 @@ struct isync_sync {
     char *pull_name, *pull_phone;
     int has_last_request;
     long long last_request_at;
-    long requests;
+    long requests;              /* the requests the engine asked for */
+    unsigned long retries;      /* repeats of them the executor made (isync_sync_count_retries) */
 };
 
 /* ---------------------------------------------------------------------------------------- */

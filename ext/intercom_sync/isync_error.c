@@ -16,6 +16,7 @@ int isync_error_set(isync_error *e, isync_err_kind kind, const char *fmt, ...)
 {
     va_list ap;
     e->kind = kind;
+    e->step = NULL; /* a new error: no step has named it yet */
     va_start(ap, fmt);
     /* the arguments may quote a server: cut between characters, never inside one */
     isync_text_vformat(e->message, sizeof(e->message), fmt, ap);

@@ -19,7 +19,7 @@ int build_search_leads(isync_sync *s, const op *o, isync_error *e)
              gen_key_str(g, "field", "role") || gen_key_str(g, "operator", "=") || gen_key_str(g, "value", "lead") ||
              isync_json_gen_map_close(g) || isync_json_gen_array_close(g) || isync_json_gen_map_close(g) ||
              isync_json_gen_cstr(g, "pagination") || isync_json_gen_map_open(g) || isync_json_gen_cstr(g, "per_page") ||
-             isync_json_gen_integer(g, 150) || (o->arg && gen_key_str(g, "starting_after", o->arg)) ||
+             isync_json_gen_integer(g, LEADS_PER_PAGE) || (o->arg && gen_key_str(g, "starting_after", o->arg)) ||
              isync_json_gen_map_close(g) || isync_json_gen_map_close(g);
     rc = rc ? isync_error_set(e, ISYNC_E_ENCODE, "lead search: %s", isync_json_gen_error(g)) : take_body(s, g, e);
     isync_json_gen_free(g);
@@ -48,7 +48,7 @@ static int queue_merges(isync_sync *s, const isync_json *data, int *full, isync_
                         ISYNC_MAX_LEADS, ISYNC_MAX_LEADS);
         }
         if (strvec_push(&s->leads, id)) return fail_nomem(e);
-        if (queue(s, QUEUE_BACK, OP_MERGE, 0, 0, 0, id, NULL, e)) return -1;
+        if (queue(s, QUEUE_BACK, (op){.kind = OP_MERGE, .arg = id}, e)) return -1;
     }
     return 0;
 }
@@ -61,10 +61,10 @@ static int search_next_page(isync_sync *s, const op *o, const isync_json *doc, i
     const char *cursor = nonempty_str(next);
     if (has_nul(next)) return isync_error_set(e, ISYNC_E_PARSE, "the lead search answered a cursor with a NUL byte");
     if (full || !cursor || array_len(data) == 0) return 0;
-    if (o->index >= s->snap.max_pages) {
+    if (o->page >= s->snap.max_pages) {
         return isync_error_set(e, ISYNC_E_PARSE, "the lead search did not end after %ld pages", s->snap.max_pages);
     }
-    return queue(s, QUEUE_FRONT, OP_SEARCH_LEADS, 0, o->index + 1, 0, cursor, NULL, e);
+    return queue(s, QUEUE_FRONT, (op){.kind = OP_SEARCH_LEADS, .page = o->page + 1, .arg = cursor}, e);
 }
 
 int on_search_leads(isync_sync *s, const op *o, isync_json *doc, isync_error *e)

@@ -114,17 +114,21 @@ int is_status(const isync_error *outcome, long status)
 
 const char *contact_path_id(const isync_sync *s) { return s->contact_id ? s->contact_id : "new-contact"; }
 
-/* e->message = "sync step "<step>" failed: " + the message, cut between characters (it may
- * quote a server, already redacted by the http layer). */
+/* e->step = the current step, and e->message = "sync step "<step>" failed: " + the message,
+ * cut between characters (it may quote a server, already redacted by the http layer). Once:
+ * an error a handler already named keeps its step. */
 void name_step(isync_sync *s, isync_error *e)
 {
-    if (s->step_named) return;
+    if (e->step) return;
+    const char *step = OPS[s->current.kind].step;
     char original[sizeof(e->message)];
     snprintf(original, sizeof(original), "%s", e->message);
-    int room = (int)isync_utf8_prefix(original, strlen(original), sizeof(e->message) - 64);
-    isync_text_format(e->message, sizeof(e->message), "sync step \"%s\" failed: %.*s", OPS[s->current.kind].step,
-                      room, original);
-    s->step_named = 1;
+    /* what the prefix leaves of the message, cut between characters */
+    size_t prefix = strlen("sync step \"\" failed: ") + strlen(step);
+    size_t room = prefix < sizeof(e->message) ? sizeof(e->message) - 1 - prefix : 0;
+    int kept = (int)isync_utf8_prefix(original, strlen(original), room);
+    isync_text_format(e->message, sizeof(e->message), "sync step \"%s\" failed: %.*s", step, kept, original);
+    e->step = step;
 }
 
 int fatal(isync_sync *s, const isync_error *outcome, isync_error *e)
@@ -139,13 +143,12 @@ int fatal(isync_sync *s, const isync_error *outcome, isync_error *e)
 
 static void op_clear(op *o)
 {
-    free(o->arg);
-    free(o->arg2);
+    free((char *)o->arg); /* the queue's own copies */
+    free((char *)o->arg2);
     memset(o, 0, sizeof(*o));
 }
 
-int queue(isync_sync *s, queue_end end, op_kind kind, int model, long index, unsigned flags, const char *arg,
-          const char *arg2, isync_error *e)
+int queue(isync_sync *s, queue_end end, op o, isync_error *e)
 {
     if (s->nops == s->cap) {
         size_t cap = s->cap ? s->cap * 2 : 16;
@@ -154,7 +157,9 @@ int queue(isync_sync *s, queue_end end, op_kind kind, int model, long index, uns
         s->ops = ops;
         s->cap = cap;
     }
-    op o = {kind, model, index, flags, dup_str(arg), dup_str(arg2)};
+    const char *arg = o.arg, *arg2 = o.arg2;
+    o.arg = dup_str(arg);
+    o.arg2 = dup_str(arg2);
     if ((arg && !o.arg) || (arg2 && !o.arg2)) {
         op_clear(&o);
         return fail_nomem(e);
@@ -195,13 +200,13 @@ isync_sync *isync_sync_new(const char *snapshot_json, size_t len, int dry_run, i
         goto fail;
     }
     if (attrs_load_known(s, e)) goto fail;
-    for (int model = 0; model < 2; model++) {
+    for (int model = 0; model < MODEL_COUNT; model++) {
         int need;
         if (attrs_need_list(s, model, &need, e)) goto fail;
-        if (need && queue(s, QUEUE_BACK, OP_LIST_ATTRS, model, 0, 0, NULL, NULL, e)) goto fail;
+        if (need && queue(s, QUEUE_BACK, (op){.kind = OP_LIST_ATTRS, .model = model}, e)) goto fail;
     }
-    if (queue(s, QUEUE_BACK, OP_PLAN_ATTRS, 0, 0, 0, NULL, NULL, e) ||
-        queue(s, QUEUE_BACK, OP_FIND, 0, 0, 0, NULL, NULL, e)) {
+    if (queue(s, QUEUE_BACK, (op){.kind = OP_PLAN_ATTRS}, e) ||
+        queue(s, QUEUE_BACK, (op){.kind = OP_FIND}, e)) {
         goto fail;
     }
     return s;
@@ -214,7 +219,7 @@ void isync_sync_free(isync_sync *s)
 {
     if (!s) return;
     isync_json_free(s->contact);
-    for (int m = 0; m < 2; m++) {
+    for (int m = 0; m < MODEL_COUNT; m++) {
         attr_set_free(&s->attrs[m]);
         strvec_free(&s->skipped[m]);
     }
@@ -244,6 +249,8 @@ void isync_sync_free(isync_sync *s)
     snapshot_free(&s->snap);
     free(s);
 }
+
+void isync_sync_count_retries(isync_sync *s, unsigned long retries) { s->retries = retries; }
 
 /* ---------------------------------------------------------------------------------------- */
 /* The driver */
@@ -293,7 +300,6 @@ int isync_sync_feed(isync_sync *s, isync_json *doc, const isync_error *outcome, 
     }
     if (!doc && !outcome) return isync_error_set(e, ISYNC_E_INPUT, "an answer needs a document or an error");
     s->has_current = 0;
-    s->step_named = 0;
     const op_row *row = &OPS[s->current.kind];
     int rc;
     if (doc) {

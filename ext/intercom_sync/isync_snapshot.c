@@ -23,7 +23,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-const char *const isync_model_names[2] = {"contact", "company"};
+const char *const isync_model_names[MODEL_COUNT] = {"contact", "company"};
 const char *const isync_company_fields[COMPANY_FIELD_COUNT] = {"name", "remote_created_at", "monthly_spend"};
 
 /* ---------------------------------------------------------------------------------------- */
@@ -232,8 +232,8 @@ static int load_options(snapshot *snap, isync_error *e)
         return isync_error_set(e, ISYNC_E_INPUT, "unknown_attributes must be create, skip or raise");
     }
     long long n;
-    snap->lead_window = get_int(isync_json_get(options, "lead_window"), &n) ? n : 86400;
-    snap->max_pages = get_int(isync_json_get(options, "max_pages"), &n) && n > 0 ? (long)n : 50;
+    snap->lead_window = get_int(isync_json_get(options, "lead_window"), &n) ? n : DEFAULT_LEAD_WINDOW;
+    snap->max_pages = get_int(isync_json_get(options, "max_pages"), &n) && n > 0 ? (long)n : DEFAULT_MAX_PAGES;
     return 0;
 }
 
@@ -265,7 +265,7 @@ int snapshot_parse(snapshot *snap, const char *json, size_t len, isync_error *e)
     snap->custom = field(snap, "custom_attributes");
     const isync_json *prefetched = field(snap, "contact");
     snap->prefetched = prefetched && prefetched->type == ISYNC_JSON_OBJECT ? prefetched : NULL;
-    for (int model = 0; model < 2; model++) {
+    for (int model = 0; model < MODEL_COUNT; model++) {
         snap->known_attributes[model] = isync_json_get(field(snap, "known_attributes"), isync_model_names[model]);
     }
     return load_options(snap, e);

@@ -4,7 +4,7 @@
  * Besides the classes, the table is exported to Ruby as IntercomSync::Native::ERROR_TABLE and
  * ERROR_STATUS_RULES, from which Error#transient? reads (lib/intercom_sync/errors.rb).
  *
- * Attributes beyond Error's #http_status #code #request_id #curl_code:
+ * Attributes beyond Error's #http_status #code #request_id #curl_code #step (the sync step that failed):
  *   ConflictError #existing_id #archived?; ContactMergedError #canonical_id;
  *   RateLimitError #limit #remaining #reset_at #retry_after.
  */
@@ -83,6 +83,7 @@ void isync_init_errors(void)
     rb_define_attr(eIntercomSyncError, "code", 1, 0);
     rb_define_attr(eIntercomSyncError, "request_id", 1, 0);
     rb_define_attr(eIntercomSyncError, "curl_code", 1, 0);
+    rb_define_attr(eIntercomSyncError, "step", 1, 0); /* the sync step that failed, or nil */
     rb_define_attr(classes[ISYNC_EC_CONTACT_MERGED], "canonical_id", 1, 0);
     rb_define_attr(classes[ISYNC_EC_CONFLICT], "existing_id", 1, 0);
     rb_define_method(classes[ISYNC_EC_CONFLICT], "archived?", error_archived_p, 0);
@@ -141,6 +142,7 @@ VALUE isync_make_error(const isync_error *e, const char *secret)
     rb_iv_set(exc, "@code", str_or_nil(e->code, secret));
     rb_iv_set(exc, "@request_id", str_or_nil(e->request_id, secret));
     rb_iv_set(exc, "@curl_code", e->curl_code ? INT2NUM(e->curl_code) : Qnil);
+    rb_iv_set(exc, "@step", e->step ? rb_str_new_cstr(e->step) : Qnil);
     if (rb_obj_is_kind_of(exc, classes[ISYNC_EC_CONFLICT])) {
         rb_iv_set(exc, "@existing_id", str_or_nil(e->resource_id, secret));
         rb_iv_set(exc, "@archived", e->archived ? Qtrue : Qfalse);

@@ -78,6 +78,9 @@ static VALUE sync_body(VALUE p)
     }
     if (rc < 0) failed = 1;
 
+    /* repeats after failures are requests too: the engine counts them in its result */
+    isync_sync_count_retries(a->engine, isync_client_retries(a->client) - retries_before);
+
     /* the engine's result document, straight into a Hash (owned by the engine, freed in ensure) */
     const isync_json *doc = isync_sync_result_doc(a->engine);
     isync_error why;
@@ -89,15 +92,6 @@ static VALUE sync_body(VALUE p)
     VALUE result = doc ? isync_json_to_ruby(doc) : Qnil;
     VALUE error = failed ? isync_make_error(&e, isync_client_secret(a->client))
                   : why.kind != ISYNC_OK ? isync_make_error(&why, NULL) : Qnil;
-    if (NIL_P(result)) return rb_ary_new_from_args(2, Qnil, error);
-
-    /* the one place the counts are set: the engine counts the requests it asked for; repeats
-     * after failures are requests too */
-    unsigned long retries = isync_client_retries(a->client) - retries_before;
-    const isync_json *requests = isync_json_get(doc, "requests");
-    long long asked = requests && requests->type == ISYNC_JSON_INTEGER ? requests->u.integer : 0;
-    rb_hash_aset(result, rb_str_new_cstr("requests"), LL2NUM(asked + (long long)retries));
-    rb_hash_aset(result, rb_str_new_cstr("retries"), ULONG2NUM(retries));
     return rb_ary_new_from_args(2, result, error);
 }
 

@@ -3,9 +3,11 @@
 module IntercomSync
   # What one sync did (or, for a dry run, would do). filtered_attributes names the custom
   # attributes left out as secrets ("user.api_token", "team.webhook_secret"), never their values.
+  # requests counts every request that went out, retries those that repeated one after a
+  # transient failure.
   class Result
     FIELDS = %w[contact_id fields_pushed fields_pulled companies_upserted companies_attached companies_detached
-                leads_merged requests warnings planned filtered_attributes].freeze
+                leads_merged requests retries warnings planned filtered_attributes].freeze
     FIELDS.each { |field| define_method(field) { @raw[field] } }
 
     def initialize(raw)
@@ -39,7 +41,7 @@ module IntercomSync
     def to_h
       { contact_id: contact_id, created: created?, fields_pushed: fields_pushed, fields_pulled: fields_pulled,
         companies_upserted: companies_upserted, companies_attached: companies_attached,
-        companies_detached: companies_detached, leads_merged: leads_merged, requests: requests,
+        companies_detached: companies_detached, leads_merged: leads_merged, requests: requests, retries: retries,
         warnings: warnings, filtered_attributes: filtered_attributes, dry_run: dry_run? }
     end
 

@@ -19,6 +19,17 @@ RSpec.describe "SyncWithIntercom: results, failures, dry runs and the job", sync
     expect(user.reload.updated_at).to eq(user.updated_at)
   end
 
+  it "counts a request repeated after a transient failure in requests and in retries" do
+    user = create_user
+    first = SyncWithIntercom.perform(user)
+    expect(first.retries).to eq(0)
+    emulator.inject(:status, status: 503, method: "GET", path: "/contacts/#{first.contact_id}", times: 1)
+    emulator.clear_requests!
+    second = SyncWithIntercom.perform(user.reload)
+    expect(calls).to eq(["GET /contacts/#{first.contact_id}"] * 2)
+    expect([second.requests, second.retries]).to eq([2, 1])
+  end
+
   describe "failures" do
     it "raises a typed error, saves the ids learned, and nothing else" do
       team = create_team("acme.com")
@@ -26,7 +37,7 @@ RSpec.describe "SyncWithIntercom: results, failures, dry runs and the job", sync
       contact = emulator.seed_contact(role: "user", external_id: user.id.to_s, email: "x@example.com", name: "Intercom Name")
       emulator.inject(:status, status: 500, code: "server_error", method: "PUT", path: "/contacts/#{contact['id']}")
       expect { SyncWithIntercom.perform(user) }
-        .to raise_error(IntercomSync::ServerError, /sync step "update contact" failed: PUT/)
+        .to raise_error(IntercomSync::ServerError, /sync step "update contact" failed: PUT/) { |e| expect(e.step).to eq("update contact") }
       user.reload
       expect(user.metadata).to eq("intercom_user_id" => contact["id"])
       expect(user.name).to be_nil # the pulled name waits for a sync that succeeds
