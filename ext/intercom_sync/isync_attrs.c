@@ -256,7 +256,8 @@ static int plan_unknown(isync_sync *s, int model, const char *name, isync_error 
     case POLICY_CREATE:
         break;
     }
-    return queue(s, QUEUE_FRONT, (op){.kind = OP_CREATE_ATTR, .model = model, .arg = name, .arg2 = infer_type(sample_value(s, model, name))}, e);
+    const char *type = infer_type(sample_value(s, model, name));
+    return queue(s, QUEUE_FRONT, (op){.kind = OP_CREATE_ATTR, .model = model, .arg = name, .arg2 = type}, e);
 }
 
 int plan_attributes(isync_sync *s, const op *o, isync_error *e)

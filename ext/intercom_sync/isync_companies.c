@@ -210,7 +210,9 @@ int plan_membership(isync_sync *s, const op *o, isync_error *e)
     for (size_t j = 0; !rc && j < s->snap.n_member; j++) {
         const char *id = member_company_id(s, j);
         if (id && strvec_add_unique(&desired, id)) rc = fail_nomem(e);
-        if (!rc && (!id || !strvec_has(&s->attached, id))) rc = queue(s, QUEUE_BACK, (op){.kind = OP_ATTACH, .team = j}, e);
+        if (!rc && (!id || !strvec_has(&s->attached, id))) {
+            rc = queue(s, QUEUE_BACK, (op){.kind = OP_ATTACH, .team = j}, e);
+        }
     }
     for (size_t k = 0; !rc && k < s->attached.len; k++) {
         if (strvec_has(&desired, s->attached.items[k])) continue;

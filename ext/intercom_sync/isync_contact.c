@@ -228,7 +228,8 @@ recovery create_contact_failed(isync_sync *s, const op *o, const isync_error *ou
 {
     if (is_status(outcome, 409) && outcome->resource_id[0]) {
         /* it exists already (a concurrent job, or a retried create): adopt it */
-        if (queue(s, QUEUE_FRONT, (op){.kind = OP_GET_CONTACT, .flags = OPF_NAMED_BY_CONFLICT, .arg = outcome->resource_id}, e)) {
+        op adopt = {.kind = OP_GET_CONTACT, .flags = OPF_NAMED_BY_CONFLICT, .arg = outcome->resource_id};
+        if (queue(s, QUEUE_FRONT, adopt, e)) {
             return RECOVERY_FAILED;
         }
         if (outcome->archived && queue(s, QUEUE_FRONT, (op){.kind = OP_UNARCHIVE, .arg = outcome->resource_id}, e)) {

@@ -106,7 +106,8 @@ static int add_summary(isync_sync *s, isync_json *r)
     const isync_json *location = isync_json_get(s->contact, "location");
     const char *timezone = nonempty_str(isync_json_get(location, "timezone"));
     return add(r, "contact_id", opt_string_node(s->contact_id)) || add(r, "created", bool_node(s->created)) ||
-           add(r, "dry_run", bool_node(s->dry_run)) || add(r, "requests", integer_node(s->requests + (long long)s->retries)) ||
+           add(r, "dry_run", bool_node(s->dry_run)) ||
+           add(r, "requests", integer_node(s->requests + (long long)s->retries)) ||
            add(r, "retries", integer_node((long long)s->retries)) ||
            add(r, "fields_pushed", strvec_node(&s->pushed)) || add(r, "fields_pulled", strvec_node(&s->pulled)) ||
            add(r, "companies_upserted", strvec_node(&s->upserted)) ||
