@@ -78,6 +78,22 @@ module IntercomSync
       @server.stop
     end
 
+    # Serves until one of the signals arrives, then stops the server and returns the signal's
+    # name ("INT"), for a process that runs the emulator in the foreground (exe/intercom-emulator,
+    # rake intercom_sync:emulator). The handlers only write to a pipe that this thread waits on:
+    # stopping takes locks, which Ruby refuses inside a trap ("can't be called from trap context").
+    def serve_until_signal(signals = %w[INT TERM])
+      reader, writer = IO.pipe
+      previous = signals.to_h do |signal|
+        [signal, trap(signal) { writer.write_nonblock("#{signal}\n", exception: false) }]
+      end
+      reader.gets.chomp
+    ensure
+      previous&.each { |signal, handler| trap(signal, handler || "DEFAULT") }
+      stop
+      [reader, writer].each { |io| io&.close }
+    end
+
     def port
       @server.port
     end
@@ -94,7 +110,10 @@ module IntercomSync
       @rate_limiter.limit = limit
     end
 
-    # Counts for tools that run the emulator in another process (GET /__emulator/stats).
+    # Counts for tools that run the emulator in another process (GET /__emulator/stats; README
+    # "The Intercom emulator"): requests received (the API's, not the stats calls), TCP
+    # connections accepted (every client's, a monitor's too), answers that were 429s, and the
+    # contacts and companies in the workspace.
     def stats
       log = requests
       { "requests" => log.size, "connections" => connections_opened, "rate_limited" => log.count { |r| r.status == 429 },
