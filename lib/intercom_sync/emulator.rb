@@ -28,6 +28,8 @@ module IntercomSync
     DEFAULT_TOKEN = "emulator-token"
     # Intercom's default private-app budget: 10,000 calls a minute, spread over 10 s windows.
     DEFAULT_RATE_LIMIT = 1666
+    # The Intercom-Version assumed for a request that sends none.
+    DEFAULT_API_VERSION = "2.16"
 
     LoggedRequest = Struct.new(:method, :path, :query, :headers, :body, :json, :status, :connection_id,
                                keyword_init: true)
@@ -51,7 +53,7 @@ module IntercomSync
     # search_lag: seconds before a new contact shows up in search, as Intercom's index lags.
     # rtt, handshake_rtts: a simulated network (see HTTPServer), for benchmarks.
     def initialize(port: 0, token: DEFAULT_TOKEN, tokens: nil, rate_limit: DEFAULT_RATE_LIMIT,
-                   rate_limit_window: 10, tls: nil, host_name: nil, default_api_version: "2.16",
+                   rate_limit_window: 10, tls: nil, host_name: nil, default_api_version: DEFAULT_API_VERSION,
                    search_lag: 0, rtt: 0, handshake_rtts: 1)
       @token = token
       @tokens = Array(tokens || token)
@@ -198,7 +200,7 @@ module IntercomSync
     end
 
     def data_attributes(model = nil)
-      synchronize { deep_copy(@store.data_attributes(model)) }
+      synchronize { deep_copy(@store.data_attributes(model&.to_s)) }
     end
 
     # ------------------------------------------------------------------ seeding
