@@ -208,6 +208,52 @@ RSpec.describe IntercomSync::Testing do
     end
   end
 
+  describe "ContactExpectation" do
+    before { described_class.setup }
+
+    def expectation(user, **options)
+      IntercomSync::Testing::ContactExpectation.new(user, **options)
+    end
+
+    it "compares values as the sync sends them, or with ===, and reads the app's names for Intercom's fields" do
+      user = create_user(phone_number: "+33 1 23 45 67 89", last_request_at: Time.at(1_700_000_000))
+      SyncWithIntercom.perform(user)
+      met = {
+        plan: :pro, seats: 3.0, signed_up_at: user.created_at.to_datetime, external_id: user.id,
+        phone: "+33 1 23 45 67 89", phone_number: /\A\+33/, last_request_at: 1_700_000_000, email: String,
+        seats_used: nil
+      }
+      met.each { |name, value| expect(expectation(user, attributes: { name => value }).met?).to be(true), name.to_s }
+      { plan: "team", seats: 4, phone_number: nil, seats_used: 1, email: Integer }.each do |name, value|
+        expect(expectation(user, attributes: { name => value }).met?).to be(false), name.to_s
+      end
+      expect(expectation(user, attributes: { seats_used: 1 }).failure_message).to include("  + seats_used: (not set)")
+    end
+
+    it "compares companies as a set of the app's team ids, from ids or teams" do
+      teams = [Team.create!(domain: "a.io", monthly_spend: 1), Team.create!(domain: "b.io", monthly_spend: 1)]
+      user = create_user
+      teams.each { |t| user.teams << t }
+      SyncWithIntercom.perform(user.reload)
+      expect(expectation(user, companies: teams.reverse).met?).to be(true)
+      expect(expectation(user, companies: teams.map(&:id)).met?).to be(true)
+      expect(expectation(user, companies: [teams.first.id.to_s]).met?).to be(false)
+      expect(expectation(user, companies: []).met?).to be(false)
+      expect(expectation(create_user(email: "other@example.com"), companies: []).met?).to be(false) # no contact at all
+    end
+
+    it "names the user by class and id, or by external id" do
+      user = create_user
+      expect(expectation(user).failure_message).to start_with("expected Intercom to have a contact for User #{user.id}, but")
+      expect(expectation("u-1").failure_message).to start_with('expected Intercom to have a contact for external_id "u-1", but')
+    end
+
+    it "says when the sync is off" do
+      IntercomSync.configuration.enabled = false
+      expect(expectation(create_user).failure_message).to include("The sync is off: intercom_sync is disabled by config.enabled = false")
+    end
+  end
+
   describe "inspection" do
     before { described_class.setup }
 

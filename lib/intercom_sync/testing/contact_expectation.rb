@@ -7,15 +7,21 @@ module IntercomSync
     # Framework-free: the RSpec matcher and the Minitest assertions both read it.
     #
     # attributes: names as Intercom has them: its own fields (email, name, phone, signed_up_at,
-    # last_seen_at, ...) and custom attributes, with the values the app has (Time, Symbol and
-    # BigDecimal are compared as the sync sends them), or anything that answers === (Regexp,
-    # Range, a class, an RSpec matcher). nil matches a field Intercom does not have.
+    # last_seen_at, ...) and custom attributes, or the app's names for Intercom's fields
+    # (phone_number, last_request_at). Values as the app has them: Time, Symbol and BigDecimal
+    # are compared as the sync sends them, and 42 matches "42" (the sync writes a number into a
+    # text attribute so); or anything that answers === (Regexp, Range, a class, an RSpec
+    # matcher). nil matches a field Intercom does not have.
     # companies: the app's team ids (or teams), compared as a set; nil: not checked.
     class ContactExpectation
       # A field the contact does not have.
       ABSENT = Object.new.tap { |o| o.define_singleton_method(:inspect) { "(not set)" } }.freeze
       SUMMARY_FIELDS = %w[id role external_id email name phone signed_up_at last_seen_at].freeze
       MAX_LISTED = 10
+      # The sync's names (config.user_attributes keys) for the user's fields Intercom calls
+      # otherwise. Not id and created_at: a contact has its own (Intercom's id, and when Intercom
+      # made it); the user's are external_id and signed_up_at.
+      INTERCOM_FIELDS = { "last_request_at" => "last_seen_at" }.freeze
 
       Row = Struct.new(:name, :expected, :actual, :match)
 
@@ -72,19 +78,32 @@ module IntercomSync
         @companies.nil? || @companies == @team_ids
       end
 
-      # Intercom's own fields first, then the custom attributes.
+      # Intercom's own fields first, then the custom attributes, then the field the app's name
+      # stands for (phone_number: phone, last_request_at: last_seen_at; config.user_attributes).
       def read(name)
         return @contact[name] if name != "custom_attributes" && @contact.key?(name)
 
         custom = @contact["custom_attributes"] || {}
-        custom.key?(name) ? custom[name] : ABSENT
+        return custom[name] if custom.key?(name)
+
+        field = intercom_field(name)
+        field && @contact.key?(field) ? @contact[field] : ABSENT
+      end
+
+      def intercom_field(app_name)
+        ours = IntercomSync.configuration.user_attributes.key(app_name.to_sym)&.to_s
+        ours && (INTERCOM_FIELDS[ours] || ours)
       end
 
       def value_matches?(expected, actual)
         actual = nil if actual.equal?(ABSENT)
         return expected === actual if matcher?(expected) # rubocop:disable Style/CaseEquality
 
-        CustomAttributes.scalar(expected) == actual
+        sent = CustomAttributes.scalar(expected)
+        return true if sent == actual
+
+        # the sync fits a value to the attribute's type: 42 is "42" in a string attribute
+        !sent.nil? && !actual.nil? && (sent.is_a?(String) || actual.is_a?(String)) && sent.to_s == actual.to_s
       end
 
       def matcher?(value)
