@@ -104,11 +104,13 @@ module IntercomSync
       # the settings a test may have changed (rate_limit, search_lag, default_api_version),
       # defines the standing attributes again, and forgets the gem's caches.
       def reset!
-        emulator.reset!
-        emulator.rate_limit = Emulator::DEFAULT_RATE_LIMIT
-        emulator.search_lag = 0
-        emulator.default_api_version = Emulator::DEFAULT_API_VERSION
-        define_standing_attributes
+        @lock.synchronize do
+          emulator.reset!
+          emulator.rate_limit = Emulator::DEFAULT_RATE_LIMIT
+          emulator.search_lag = 0
+          emulator.default_api_version = Emulator::DEFAULT_API_VERSION
+          define_standing_attributes
+        end
         IntercomSync.clear_caches!(IntercomSync.configuration)
         nil
       end
