@@ -34,6 +34,7 @@ require_relative "intercom_sync/sync"
 require_relative "intercom_sync/id_set"
 require_relative "intercom_sync/contact_pages"
 require_relative "intercom_sync/bulk"
+require_relative "intercom_sync/caches"
 require_relative "intercom_sync/railtie" if defined?(Rails::Railtie)
 
 # Keeps an app's users and teams in step with Intercom contacts and companies (API 2.x).

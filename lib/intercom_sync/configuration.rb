@@ -345,6 +345,12 @@ module IntercomSync
       @said_once_lock.synchronize { @said_once.key?(key) ? false : (@said_once[key] = true) }
     end
 
+    # Forgets what was said once, as a new process would (IntercomSync.clear_caches!).
+    def forget_said_once!
+      @said_once_lock.synchronize { @said_once.clear }
+      @warned_lock.synchronize { @warned = nil }
+    end
+
     # ---- end of the app data settings ----
   end
 end

@@ -28,6 +28,8 @@ module IntercomSync
     DEFAULT_TOKEN = "emulator-token"
     # Intercom's default private-app budget: 10,000 calls a minute, spread over 10 s windows.
     DEFAULT_RATE_LIMIT = 1666
+    # The Intercom-Version assumed for a request that sends none.
+    DEFAULT_API_VERSION = "2.16"
 
     LoggedRequest = Struct.new(:method, :path, :query, :headers, :body, :json, :status, :connection_id,
                                keyword_init: true)
@@ -51,7 +53,7 @@ module IntercomSync
     # search_lag: seconds before a new contact shows up in search, as Intercom's index lags.
     # rtt, handshake_rtts: a simulated network (see HTTPServer), for benchmarks.
     def initialize(port: 0, token: DEFAULT_TOKEN, tokens: nil, rate_limit: DEFAULT_RATE_LIMIT,
-                   rate_limit_window: 10, tls: nil, host_name: nil, default_api_version: "2.16",
+                   rate_limit_window: 10, tls: nil, host_name: nil, default_api_version: DEFAULT_API_VERSION,
                    search_lag: 0, rtt: 0, handshake_rtts: 1)
       @token = token
       @tokens = Array(tokens || token)
@@ -78,6 +80,22 @@ module IntercomSync
       @server.stop
     end
 
+    # Serves until one of the signals arrives, then stops the server and returns the signal's
+    # name ("INT"), for a process that runs the emulator in the foreground (exe/intercom-emulator,
+    # rake intercom_sync:emulator). The handlers only write to a pipe that this thread waits on:
+    # stopping takes locks, which Ruby refuses inside a trap ("can't be called from trap context").
+    def serve_until_signal(signals = %w[INT TERM])
+      reader, writer = IO.pipe
+      previous = signals.to_h do |signal|
+        [signal, trap(signal) { writer.write_nonblock("#{signal}\n", exception: false) }]
+      end
+      reader.gets.chomp
+    ensure
+      previous&.each { |signal, handler| trap(signal, handler || "DEFAULT") }
+      stop
+      [reader, writer].each { |io| io&.close }
+    end
+
     def port
       @server.port
     end
@@ -94,7 +112,10 @@ module IntercomSync
       @rate_limiter.limit = limit
     end
 
-    # Counts for tools that run the emulator in another process (GET /__emulator/stats).
+    # Counts for tools that run the emulator in another process (GET /__emulator/stats; README
+    # "The Intercom emulator"): requests received (the API's, not the stats calls), TCP
+    # connections accepted (every client's, a monitor's too), answers that were 429s, and the
+    # contacts and companies in the workspace.
     def stats
       log = requests
       { "requests" => log.size, "connections" => connections_opened, "rate_limited" => log.count { |r| r.status == 429 },
@@ -179,7 +200,7 @@ module IntercomSync
     end
 
     def data_attributes(model = nil)
-      synchronize { deep_copy(@store.data_attributes(model)) }
+      synchronize { deep_copy(@store.data_attributes(model&.to_s)) }
     end
 
     # ------------------------------------------------------------------ seeding

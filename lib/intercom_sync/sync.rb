@@ -69,6 +69,7 @@ module IntercomSync
              config.max_response_bytes, config.ca_file, config.max_retries, config.retry_base_delay,
              config.retry_max_delay, config.rate_limit_retries, config.pace_requests, rate_limit]
       clients = (Thread.current[:intercom_sync_clients] ||= {})
+      IntercomSync.base_url_guard&.call(config.base_url)
       client = clients[key]
       return client if client && !client.closed?
 

@@ -53,7 +53,7 @@ namespace :intercom_sync do
     emulator = IntercomSync::Emulator.new(port: Integer(ENV.fetch("PORT", "4010")),
                                           token: ENV.fetch("TOKEN", IntercomSync::Emulator::DEFAULT_TOKEN)).start
     puts "Intercom emulator on #{emulator.base_url} (token #{emulator.token}); Ctrl-C stops it"
-    trap("INT") { emulator.stop; exit }
-    sleep
+    $stdout.flush # through a pipe, the address would otherwise arrive only at exit
+    puts "Intercom emulator stopped (#{emulator.serve_until_signal})"
   end
 end

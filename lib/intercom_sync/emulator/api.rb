@@ -1,5 +1,6 @@
 # frozen_string_literal: true
 
+require "ipaddr"
 require "json"
 require "securerandom"
 
@@ -12,6 +13,7 @@ module IntercomSync
       JSON_TYPE = "application/json; charset=utf-8"
       ACCEPTABLE = %r{application/([\w.\-]+\+)?json|\*/\*}
       HEX_ID = "[^/]+"
+      STATS_PATH = "/__emulator/stats"
 
       def initialize(emulator)
         @emulator = emulator
@@ -19,6 +21,8 @@ module IntercomSync
       end
 
       def call(request)
+        return stats(request) if request.method == "GET" && request.path == STATS_PATH
+
         request_id = SecureRandom.uuid
         faults = @emulator.faults.take(request)
         status, body, headers = handle(request, request_id, faults)
@@ -102,10 +106,28 @@ module IntercomSync
         in ["GET", "/data_attributes"]
           ok({ "type" => "list", "data" => @store.data_attributes(query.call["model"]) })
         in ["POST", "/data_attributes"] then ok(@store.create_data_attribute(params.call))
-        in ["GET", "/__emulator/stats"] then ok(@emulator.stats) # not Intercom's: for out-of-process tests
         else
           raise ApiError.new(404, "not_found", "Resource Not Found")
         end
+      end
+
+      # The emulator's own counts (not Intercom's API), for monitors and benchmarks in another
+      # process. Kept apart from the API: no rate limit (a monitor polling it must not get 429s
+      # nor spend the app's budget), no Accept rule, not in the request log (it would count
+      # itself), and no token from loopback, the only address the server listens on.
+      def stats(request)
+        unless loopback?(request.remote_address) || authorized?(request)
+          status, body, = error(401, "unauthorized", "Access Token Invalid", SecureRandom.uuid)
+          return Reply.json(status, JSON.generate(body), "Content-Type" => JSON_TYPE)
+        end
+
+        Reply.json(200, JSON.generate(@emulator.stats), "Content-Type" => JSON_TYPE)
+      end
+
+      def loopback?(address)
+        !address.nil? && IPAddr.new(address).loopback?
+      rescue IPAddr::Error
+        false
       end
 
       def ok(body)

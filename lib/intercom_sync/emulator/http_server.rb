@@ -11,7 +11,8 @@ module IntercomSync
     # reset a connection, cut a body short, stall, or count exactly how many connections a
     # client opened. The app (a callable) returns a Reply saying how to answer.
     class HTTPServer
-      Request = Struct.new(:method, :target, :path, :query, :headers, :body, :connection_id,
+      # remote_address: the client's IP address (a String), nil when the socket could not say.
+      Request = Struct.new(:method, :target, :path, :query, :headers, :body, :connection_id, :remote_address,
                            keyword_init: true)
 
       # mode: :normal, :reset (RST, no response), :truncate (Content-Length promises more than
@@ -104,6 +105,7 @@ module IntercomSync
 
       def serve(tcp, connection_id)
         io = tcp
+        remote = peer_address(tcp)
         sleep(@rtt * (@ssl_context ? 1 : @handshake_rtts)) if @rtt.positive? # TCP (+ simulated TLS) handshake
         if @ssl_context
           io = OpenSSL::SSL::SSLSocket.new(tcp, @ssl_context)
@@ -114,6 +116,8 @@ module IntercomSync
         loop do
           request = read_request(io, connection_id)
           break unless request
+
+          request.remote_address = remote
 
           reply = @app.call(request)
           break unless write_reply(io, tcp, request, reply)
@@ -201,6 +205,12 @@ module IntercomSync
         io.write(head.b + body)
         io.flush if io.respond_to?(:flush)
         keep_alive
+      end
+
+      def peer_address(tcp)
+        tcp.remote_address.ip_address
+      rescue SystemCallError, SocketError
+        nil
       end
 
       # SO_LINGER with a zero timeout makes close() send RST: the client sees "connection reset".
