@@ -43,7 +43,7 @@ static void outcome_for(unsigned char code, const char *body, size_t body_len, i
     }
     o->kind = ISYNC_E_HTTP;
     o->http_status = statuses[code % 6];
-    /* the server's own words, redacted then cut as isync_http.c does */
+    /* the server's own words, redacted then cut as isync_http_decode.c does */
     isync_buf said;
     isync_buf_init(&said);
     if (isync_redact_append(&said, body, strlen(body), TOKEN) == 0) {

@@ -1,20 +1,23 @@
 # frozen_string_literal: true
 
-# The C core's own tests: spec/c/test_core.c linked with ext/intercom_sync/isync_*.c (the
-# Ruby-free sources), run against an emulator, plain, under valgrind, and under ASan + UBSan.
+# The C core's own tests: spec/c/test_*.c (test_main.c runs one file a module) linked with
+# ext/intercom_sync/isync_*.c (the Ruby-free sources) into tmp/c/test_core, run against an
+# emulator, plain, under valgrind, and under ASan + UBSan.
 namespace :c do
   core_sources = FileList["ext/intercom_sync/isync_*.c"]
   flags = "-std=c99 -D_POSIX_C_SOURCE=200809L -Wall -Wextra -Werror -g -Iext/intercom_sync -Ispec/c"
   libs = -> { "#{`pkg-config --cflags --libs libcurl yajl`.strip} -lm -lpthread" }
 
-  build = lambda do |out, extra|
-    mkdir_p "tmp/c"
-    sh "cc #{flags} #{extra} -o #{out} spec/c/test_core.c spec/c/test_sync.c spec/c/test_cases.c spec/c/test_json_limits.c #{core_sources.join(' ')} #{libs.call}"
-  end
-
   # Programs of their own (a main each, no emulator): the core against a hostile server, and the
   # loop of retries, pacing and deadline over a fake transport and clock.
   standalone = %w[hostile exec]
+  core_tests = FileList["spec/c/test_*.c"].exclude(*standalone.map { |name| "spec/c/test_#{name}.c" })
+
+  build = lambda do |out, extra|
+    mkdir_p "tmp/c"
+    sh "cc #{flags} #{extra} -o #{out} #{core_tests.join(' ')} #{core_sources.join(' ')} #{libs.call}"
+  end
+
   build_standalone = lambda do |suffix, extra|
     standalone.map do |name|
       out = "tmp/c/test_#{name}#{suffix}"

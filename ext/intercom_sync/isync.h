@@ -43,19 +43,20 @@ void isync_init_client(void);
  * rebuilds its handles after fork); isync_client_release frees it again. */
 rb_isync_client *isync_client_acquire(VALUE client);
 void isync_client_release(rb_isync_client *c);
-/* Runs one request through the core's loop (isync_exec.c: the client's retry policy and
- * rate-limit pacing, within an absolute deadline in ms since the epoch, 0 for none) with the GVL
- * released. Returns the decoded 2xx body (caller frees), or NULL with e describing the outcome.
- * Raises only for Ruby interrupts (Thread#kill, Timeout), after detaching the unfinished
- * transfer; the budget slot is given back by then whatever happens. */
-isync_json *isync_client_call(rb_isync_client *c, const char *method, const char *path, const char *body,
-                              size_t body_len, long long deadline_ms, isync_error *e);
 const char *isync_client_secret(const rb_isync_client *c);
 /* A number setting (an Integer, or with integer 0 any real Numeric) within [min, max], as a double;
  * raises ConfigurationError naming the setting and the value otherwise (NaN, infinities, wrong
  * type), so no out-of-range float reaches a C integer conversion. */
 double isync_option_number(VALUE v, const char *name, double min, double max, int integer);
 unsigned long isync_client_retries(const rb_isync_client *c);
+
+/* rb_isync_nogvl.c: runs one request through the core's loop (isync_exec.c: the client's retry
+ * policy and rate-limit pacing, within an absolute deadline in ms since the epoch, 0 for none)
+ * with the GVL released. Returns the decoded 2xx body (caller frees), or NULL with e describing the outcome.
+ * Raises only for Ruby interrupts (Thread#kill, Timeout), after detaching the unfinished
+ * transfer; the budget slot is given back by then whatever happens. */
+isync_json *isync_client_call(rb_isync_client *c, const char *method, const char *path, const char *body,
+                              size_t body_len, long long deadline_ms, isync_error *e);
 
 /* rb_isync_contact.c */
 void isync_init_contact(void);

@@ -2,7 +2,7 @@
  * The sync engine's private header: the parsed snapshot, the work queue and its OPS[] table,
  * and the state the steps share. Only isync_snapshot.c, isync_ops.c, isync_attrs.c,
  * isync_contact*.c, isync_companies.c, isync_leads.c and isync_result.c include it; the public
- * API (isync_sync_new/next/feed/result/free) is in isync_core.h. See README.md beside it.
+ * API (isync_sync_new/next/feed/result/free) is in isync_sync.h. See README.md beside it.
  */
 #ifndef ISYNC_ENGINE_H
 #define ISYNC_ENGINE_H

@@ -1,6 +1,7 @@
 /*
- * Text that crosses from a server into our messages: cut only on UTF-8 character boundaries,
- * scrubbed when it is not UTF-8, and with the access token redacted before any cut (issue 9).
+ * Strict UTF-8, and text that crosses from a server into our messages: cut only on UTF-8
+ * character boundaries, scrubbed when it is not UTF-8, and with the access token redacted
+ * before any cut (issue 9).
  *
  * Every fixed-size text field of isync_error and isync_response is filled through these, so a
  * message, code or request id handed to the binding is always valid UTF-8 (the binding's JSON
@@ -11,6 +12,59 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+
+/* Strict UTF-8 (RFC 3629): yajl's own check lets overlong forms such as C0 AF through, and
+ * surrogates; both would reach Ruby as broken strings. */
+
+int isync_utf8_valid(const char *str, size_t len)
+{
+    const unsigned char *s = (const unsigned char *)str;
+    size_t i = 0;
+    while (i < len) {
+        unsigned char c = s[i];
+        if (c < 0x80) {
+            i++;
+            continue;
+        }
+        size_t n;
+        unsigned int cp, min;
+        if (c >= 0xC2 && c <= 0xDF) { n = 1; cp = c & 0x1Fu; min = 0x80; }
+        else if (c >= 0xE0 && c <= 0xEF) { n = 2; cp = c & 0x0Fu; min = 0x800; }
+        else if (c >= 0xF0 && c <= 0xF4) { n = 3; cp = c & 0x07u; min = 0x10000; }
+        else return 0;
+        if (len - i <= n) return 0;
+        for (size_t k = 1; k <= n; k++) {
+            if ((s[i + k] & 0xC0) != 0x80) return 0;
+            cp = (cp << 6) | (s[i + k] & 0x3Fu);
+        }
+        if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return 0;
+        i += n + 1;
+    }
+    return 1;
+}
+
+/* Appends s to out with every byte that does not start a valid sequence replaced by U+FFFD
+ * (as Ruby's String#scrub does for each invalid byte). 0, or -1 when out of memory. */
+int isync_utf8_scrub(const char *s, size_t len, isync_buf *out)
+{
+    size_t i = 0, run = 0; /* run: valid bytes not yet copied, ending at i */
+    while (i < len) {
+        size_t n = 1;
+        unsigned char c = (unsigned char)s[i];
+        if (c >= 0x80) {
+            n = c >= 0xF0 ? 4 : c >= 0xE0 ? 3 : 2;
+            if (len - i < n || !isync_utf8_valid(s + i, n)) {
+                if (isync_buf_append(out, s + i - run, run) || isync_buf_append(out, "\xEF\xBF\xBD", 3)) return -1;
+                run = 0;
+                i++;
+                continue;
+            }
+        }
+        i += n;
+        run += n;
+    }
+    return isync_buf_append(out, s + len - run, run);
+}
 
 /* Length of the valid UTF-8 sequence at s[0..len), 0 when it is invalid or incomplete. */
 static size_t utf8_seq(const unsigned char *s, size_t len)

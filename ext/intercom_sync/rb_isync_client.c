@@ -1,32 +1,16 @@
 /*
- * IntercomSync::Client: the Ruby face of the core HTTP client (isync_http.c).
+ * IntercomSync::Client: the Ruby face of the core HTTP client (isync_http.h), as TypedData:
+ * set up once from validated options, rebuilt in a forked child, closed, and asked for stats.
  *
  * Each request runs through the core's loop of retries, pacing and deadline (isync_exec.c)
- * without the GVL. A Ruby interrupt (Thread#kill, Thread#raise, Timeout) calls our unblocking
- * function, which wakes libcurl's poll or wait from the interrupting thread; the loop returns
- * having given its budget slot back, Ruby raises (or not: then the loop resumes), and an ensure
- * detaches the unfinished transfer so the client stays usable.
+ * without the GVL: rb_isync_nogvl.c. Client#perform is rb_isync_perform.c; rb_isync_client.h
+ * holds what these files share.
  */
-#include "isync.h"
+#include "rb_isync_client.h"
 
-#include <ruby/util.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-
-typedef struct client_config {
-    char *base_url, *access_token, *api_version, *user_agent, *ca_file;
-    long connect_timeout_ms, timeout_ms;
-    size_t max_response_bytes;
-} client_config;
-
-struct rb_isync_client {
-    isync_http *http;      /* NULL once closed */
-    client_config config;  /* kept to rebuild the handle in a forked child */
-    int in_use;            /* a request is running (the GVL is released while it waits) */
-    int closed;
-    isync_exec exec;       /* retry policy, pacing (budget shared by the workspace), counters */
-};
 
 static VALUE cClient;
 
@@ -37,7 +21,7 @@ static void wipe_free(char *s)
     free(s);
 }
 
-static void config_free(client_config *c)
+static void config_free(isync_client_config *c)
 {
     wipe_free(c->base_url);
     wipe_free(c->access_token);
@@ -76,7 +60,7 @@ static VALUE client_alloc(VALUE klass)
     return TypedData_Make_Struct(klass, rb_isync_client, &client_type, c);
 }
 
-static isync_http_config http_config(const client_config *c)
+static isync_http_config http_config(const isync_client_config *c)
 {
     isync_http_config cfg = {
         .base_url = c->base_url,
@@ -170,7 +154,7 @@ static VALUE client_setup(VALUE self, VALUE opts)
     Check_Type(opts, T_HASH);
     if (c->http || c->closed) rb_raise(eIntercomSyncError, "client is already set up");
 
-    client_config cfg;
+    isync_client_config cfg;
     memset(&cfg, 0, sizeof(cfg));
     /* Option conversion can raise; keep the strings on the struct as they are made so
      * client_free releases them whatever happens. */
@@ -213,88 +197,7 @@ static VALUE client_setup(VALUE self, VALUE opts)
 }
 
 /* ---------------------------------------------------------------------------------------- */
-/* Core calls without the GVL */
-
-typedef struct nogvl_call {
-    isync_run_state (*fn)(void *arg);
-    void *arg;
-    isync_run_state state;
-} nogvl_call;
-
-static void *call_fn(void *p)
-{
-    nogvl_call *n = p;
-    n->state = n->fn(n->arg);
-    return NULL;
-}
-
-static void wake(void *http)
-{
-    isync_http_interrupt(http);
-}
-
-/* Runs fn(arg) without the GVL until it reports ISYNC_RUN_DONE. A Ruby interrupt wakes it
- * through http; fn returns ISYNC_RUN_INTERRUPTED (holding nothing it cannot resume), and Ruby
- * handles the interrupt here: it may raise or kill, else fn is called again to carry on.
- *
- * The unblocking function only stores a flag and writes to libcurl's wakeup socket, both
- * async-signal-safe. Saying so (RB_NOGVL_UBF_ASYNC_SAFE) spares Ruby 3.1 a round of timer-thread
- * wakeups, futexes and sched_yield at every GVL release: about 40% of the system time of a
- * request on loopback. */
-static void run_without_gvl(isync_http *http, isync_run_state (*fn)(void *arg), void *arg)
-{
-    nogvl_call n = {fn, arg, ISYNC_RUN_INTERRUPTED};
-    do {
-        n.state = ISYNC_RUN_INTERRUPTED; /* stays so if Ruby skips the call for a pending interrupt */
-        rb_nogvl(call_fn, &n, wake, http, RB_NOGVL_UBF_ASYNC_SAFE);
-        if (n.state == ISYNC_RUN_INTERRUPTED) rb_thread_check_ints(); /* may raise or kill */
-    } while (n.state != ISYNC_RUN_DONE);
-}
-
-typedef struct exec_args {
-    isync_exec *exec;
-    isync_json *doc;   /* the decoded answer; freed by the ensure unless the body returned */
-    isync_error *e;
-    int returned;      /* the body got the answer out; else an interrupt unwound past it */
-} exec_args;
-
-static isync_run_state exec_run(void *p)
-{
-    exec_args *a = p;
-    return isync_exec_run(a->exec, &a->doc, a->e);
-}
-
-static VALUE exec_body(VALUE p)
-{
-    exec_args *a = (exec_args *)p;
-    run_without_gvl(a->exec->http, exec_run, a);
-    a->returned = 1;
-    return Qnil;
-}
-
-/* When Ruby unwinds, the core has already given its budget slot back; left are an unfinished
- * transfer, and an answer decoded just before an interrupt (Thread#raise, Timeout) landed as
- * the GVL came back, which nobody else would free. */
-static VALUE exec_ensure(VALUE p)
-{
-    exec_args *a = (exec_args *)p;
-    isync_exec_cancel(a->exec);
-    if (!a->returned) {
-        isync_json_free(a->doc);
-        a->doc = NULL;
-    }
-    return Qnil;
-}
-
-isync_json *isync_client_call(rb_isync_client *c, const char *method, const char *path, const char *body,
-                              size_t body_len, long long deadline_ms, isync_error *e)
-{
-    isync_error_clear(e);
-    exec_args a = {&c->exec, NULL, e, 0};
-    isync_exec_start(&c->exec, method, path, body, body_len, deadline_ms);
-    rb_ensure(exec_body, (VALUE)&a, exec_ensure, (VALUE)&a);
-    return a.doc;
-}
+/* The client as the other binding files hold it (isync.h) */
 
 rb_isync_client *isync_client_acquire(VALUE self)
 {
@@ -322,68 +225,7 @@ const char *isync_client_secret(const rb_isync_client *c)
 }
 
 /* ---------------------------------------------------------------------------------------- */
-/* Client#perform(method, path, body) -> [status, body, request_id, rate_limit] */
-
-/* The method and path are used again at every retry and pacing wait, after the GVL was released
- * and another thread may have changed or freed the Strings' bytes: the request works on its own
- * copies (the body is encoded into gen before the first wait). */
-typedef struct request_args {
-    rb_isync_client *client;
-    VALUE method_arg, path_arg, body;
-    char *method;              /* private copies, freed in ensure */
-    char *path;
-    isync_json_gen *gen;       /* request body encoder, freed in ensure */
-    isync_json *doc;           /* decoded response, freed in ensure */
-} request_args;
-
-static VALUE rate_limit_to_ruby(const isync_rate_limit *rl)
-{
-    if (!rl->present) return Qnil;
-    return rb_ary_new_from_args(3, rl->limit >= 0 ? LONG2NUM(rl->limit) : Qnil,
-                                rl->remaining >= 0 ? LONG2NUM(rl->remaining) : Qnil,
-                                rl->reset >= 0 ? LL2NUM(rl->reset) : Qnil);
-}
-
-static VALUE request_body(VALUE p)
-{
-    request_args *a = (request_args *)p;
-    rb_isync_client *c = a->client;
-    isync_error e;
-
-    a->method = ruby_strdup(StringValueCStr(a->method_arg)); /* raises on an embedded NUL */
-    a->path = ruby_strdup(StringValueCStr(a->path_arg));
-    const char *json = NULL;
-    size_t json_len = 0;
-    if (!NIL_P(a->body)) {
-        if (!(a->gen = isync_json_gen_new())) rb_memerror();
-        isync_ruby_to_json(a->body, a->gen);
-        isync_json_gen_result(a->gen, &json, &json_len);
-    }
-    a->doc = isync_client_call(c, a->method, a->path, json, json_len, 0, &e);
-    if (!a->doc) isync_raise(&e, c->config.access_token);
-
-    const isync_response *r = isync_http_response(c->http);
-    return rb_ary_new_from_args(4, LONG2NUM(r->status), isync_json_to_ruby(a->doc),
-                                r->request_id[0] ? rb_utf8_str_new_cstr(r->request_id) : Qnil,
-                                rate_limit_to_ruby(&r->rate_limit));
-}
-
-static VALUE request_ensure(VALUE p)
-{
-    request_args *a = (request_args *)p;
-    xfree(a->method);
-    xfree(a->path);
-    isync_json_gen_free(a->gen);
-    isync_json_free(a->doc);
-    isync_client_release(a->client);
-    return Qnil;
-}
-
-static VALUE client_perform(VALUE self, VALUE method, VALUE path, VALUE body)
-{
-    request_args a = {.client = isync_client_acquire(self), .method_arg = method, .path_arg = path, .body = body};
-    return rb_ensure(request_body, (VALUE)&a, request_ensure, (VALUE)&a);
-}
+/* Client#stats, #rate_limit_state, #forget_rate_limit, #close, #closed? */
 
 /* Client#stats -> {requests:, connections:} */
 static VALUE client_stats(VALUE self)
@@ -442,7 +284,7 @@ void isync_init_client(void)
     cClient = rb_define_class_under(mIntercomSync, "Client", rb_cObject);
     rb_define_alloc_func(cClient, client_alloc);
     rb_define_private_method(cClient, "setup", client_setup, 1);
-    rb_define_private_method(cClient, "perform", client_perform, 3);
+    rb_define_private_method(cClient, "perform", isync_client_perform, 3);
     rb_define_method(cClient, "stats", client_stats, 0);
     rb_define_method(cClient, "rate_limit_state", client_rate_limit, 0);
     rb_define_method(cClient, "forget_rate_limit", client_forget_rate_limit, 0);

@@ -1,7 +1,7 @@
 # frozen_string_literal: true
 
-# Starts an emulator for the C driver (spec/c/test_core.c) with a fixed fault on each /c/ path,
-# prints its URL, and runs until its standard input closes.
+# Starts an emulator for the C driver's HTTP tests (spec/c/test_http.c) with a fixed fault on
+# each /c/ path, prints its URL, and runs until its standard input closes.
 require "intercom_sync/emulator"
 
 emulator = IntercomSync::Emulator.start

@@ -56,7 +56,19 @@ static inline long len_of(const isync_json *v)
     return v && (v->type == ISYNC_JSON_ARRAY || v->type == ISYNC_JSON_OBJECT) ? (long)v->u.list.len : -1;
 }
 
-void test_sync_engine(void);
+/* The tests of tmp/c/test_core, one file a module (test_MODULE.c), in the order test_main.c
+ * runs them. */
+void test_buf(void);
+void test_utf8(void);           /* test_text.c */
+void test_json_parse(void);     /* test_json.c */
+void test_json_gen(void);       /* test_json.c */
+void test_url(void);
+void test_sync_engine(void);    /* test_sync.c */
+void test_retry_policy(void);   /* test_retry.c */
+void test_error_table(void);    /* test_error.c */
+void test_contact_owner(void);
+void test_http(const char *url); /* against the emulator at url */
+
 /* Runs every spec/c/cases/NAME.json fixture under dir (test_cases.c). */
 void test_sync_cases(const char *dir);
 

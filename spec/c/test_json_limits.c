@@ -3,7 +3,7 @@
  * the rate-limit arithmetic (finding 4), and the size and shape of the JSON document model
  * (finding 7). Run under `rake c:asan`, where a signed overflow aborts (UBSan).
  *
- * test_core.c owns main() and the list of test functions; so that this file can be added without
+ * test_main.c owns main() and the list of test functions; so that this file can be added without
  * editing it, its tests register themselves with a constructor, which runs before main.
  */
 #include "isync_core.h"

@@ -1,0 +1,20 @@
+/*
+ * isync_contact_owner.c: whose a contact is (asked by the bulk feeder and the engine).
+ * One part of isync_core.h (include that).
+ */
+#ifndef ISYNC_CONTACT_OWNER_H
+#define ISYNC_CONTACT_OWNER_H
+
+#ifndef ISYNC_CORE_H
+#error "isync_contact_owner.h is one part of isync_core.h: include isync_core.h"
+#endif
+
+/* Whether contact (from a page of GET /contacts) is the contact of the user with external_id:
+ * the same external_id (not empty), role "user", and a non-empty id to update it by. */
+int isync_contact_is_users(const isync_json *contact, const char *external_id);
+/* The same rule on the fields themselves (NULL: absent or not a string), for a contact held as
+ * something else than a document (the binding's Hash). */
+int isync_contact_fields_are_users(const char *ext, size_t ext_len, const char *role, size_t role_len,
+                                   const char *id, size_t id_len, const char *external_id, size_t external_len);
+
+#endif /* ISYNC_CONTACT_OWNER_H */

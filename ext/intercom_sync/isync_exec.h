@@ -1,0 +1,82 @@
+/*
+ * isync_exec.c: one request with retries, rate-limit pacing and a deadline (issue 11).
+ *
+ * A resumable loop: isync_exec_start names the request, isync_exec_run drives it until it is
+ * done or interrupted (isync_http_interrupt, from any thread). An interrupted run holds no
+ * budget reservation; it can be resumed (call isync_exec_run again) or abandoned
+ * (isync_exec_cancel). The binding runs it without the GVL; tests and fuzzers run it over io
+ * functions of their own (clock, random source, sleep, transport).
+ * One part of isync_core.h (include that).
+ */
+#ifndef ISYNC_EXEC_H
+#define ISYNC_EXEC_H
+
+#ifndef ISYNC_CORE_H
+#error "isync_exec.h is one part of isync_core.h: include isync_core.h"
+#endif
+
+typedef struct isync_exec isync_exec;
+
+typedef struct isync_exec_io {
+    long long (*now_ms)(isync_exec *x);        /* a clock in ms */
+    unsigned int (*random)(isync_exec *x);     /* for jitter */
+    /* Waits up to ms (> 0); ISYNC_RUN_INTERRUPTED when woken early by an interrupt. */
+    isync_run_state (*sleep)(isync_exec *x, long ms);
+    /* Starts a request whose total time is capped at timeout_ms (0: no cap of the sync's). */
+    int (*begin)(isync_exec *x, const char *method, const char *path, const char *body, size_t body_len,
+                 long timeout_ms, isync_error *e);
+    isync_run_state (*run)(isync_exec *x);     /* drives it until done or interrupted */
+    /* Ends it: the decoded 2xx body, or NULL with e filled; *rl is the answer's X-RateLimit-*. */
+    isync_json *(*finish)(isync_exec *x, isync_rate_limit *rl, isync_error *e);
+    void (*cancel)(isync_exec *x);             /* drops an unfinished transfer */
+} isync_exec_io;
+
+/* The real ones: isync_now_ms, xorshift over random_state, and isync_http for sleep and transport. */
+extern const isync_exec_io isync_exec_http_io;
+
+typedef enum isync_exec_phase {
+    ISYNC_EXEC_IDLE,     /* no request, or it is done */
+    ISYNC_EXEC_ATTEMPT,  /* about to check the deadline and reserve a slot */
+    ISYNC_EXEC_PACING,   /* waiting for the budget's slot (reserved) */
+    ISYNC_EXEC_SENDING,  /* the transfer is running (reserved) */
+    ISYNC_EXEC_BACKOFF   /* waiting before a retry */
+} isync_exec_phase;
+
+struct isync_exec {
+    /* the owner's settings (isync_exec_init) */
+    const isync_exec_io *io;
+    isync_http *http;            /* the transport of isync_exec_http_io */
+    void *ctx;                   /* free for io functions of the caller's own */
+    isync_retry_policy retry;
+    int pace;                    /* spread requests over the rate-limit window */
+    isync_budget *budget;        /* required when pace is set */
+    unsigned int random_state;   /* xorshift, never 0 */
+    unsigned long retries;       /* requests repeated after a transient failure or a 429 */
+    unsigned long paced;         /* waits before a request to stay inside the budget */
+    /* the request under way (isync_exec_start) */
+    isync_exec_phase phase;
+    const char *method, *path, *body;  /* the caller's; must outlive the request */
+    size_t body_len;
+    long long deadline_ms;       /* absolute, on io->now_ms's clock; 0: none */
+    int retry_count;             /* retries made so far for this request */
+    int reserved;                /* this request has a budget slot (released while suspended) */
+    int suspended;               /* the last run returned ISYNC_RUN_INTERRUPTED */
+    long long wait_until;        /* the end of the pacing wait or backoff under way */
+    isync_error last;            /* the failure before the current attempt, for TimeoutError */
+};
+
+void isync_exec_init(isync_exec *x, isync_http *http, const isync_retry_policy *retry, int pace,
+                     isync_budget *budget, unsigned int seed);
+void isync_exec_start(isync_exec *x, const char *method, const char *path, const char *body, size_t body_len,
+                      long long deadline_ms);
+/* ISYNC_RUN_DONE: *doc is the decoded 2xx body (caller frees), or NULL with e filled (the
+ * deadline passing is ISYNC_E_TIMEOUT naming the last error). ISYNC_RUN_INTERRUPTED: resume or
+ * cancel. Either way no budget reservation is held on return. */
+isync_run_state isync_exec_run(isync_exec *x, isync_json **doc, isync_error *e);
+/* Abandons an interrupted request (drops its transfer); a no-op once it is done. */
+void isync_exec_cancel(isync_exec *x);
+/* Blocking start + run, resuming after interrupts: for C drivers. */
+isync_json *isync_exec_call(isync_exec *x, const char *method, const char *path, const char *body,
+                            size_t body_len, long long deadline_ms, isync_error *e);
+
+#endif /* ISYNC_EXEC_H */
