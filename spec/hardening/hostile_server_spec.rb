@@ -33,32 +33,35 @@ RSpec.describe "a hostile server", sync: true do
   end
 
   # timing: sanitizers and valgrind stretch the time; spec/c/test_hostile.c checks the same
-  # bounds under them
+  # bounds under them. The bound is not a speed target (bench/ prints figures): the quadratic
+  # code this guards against took 11 s (80,000 companies) to 71 s (200,000), while the linear one
+  # takes ~0.1-0.3 s plus the emulator's own serialising, which a loaded 2-core machine stretches.
+  let(:work_bound) { 5.0 }
   describe "huge lists (bounded, O(1) lookups)", timing: true do
     # 80,000 passes the JSON value bound and is refused by the engine's company bound; 200,000
     # (600,000 values) is refused by the value bound while parsing
     { 80_000 => "more than 2000 companies", 200_000 => "more than 262144 values" }.each do |count, why|
-      it "refuses a contact with #{count} embedded companies well under a second, sending nothing else" do
+      it "refuses a contact with #{count} embedded companies in linear time, sending nothing else" do
         emulator.inject(:body, method: "GET", path: %r{\A/contacts/find_by_external_id/}, body: contact_with_companies(count))
         seconds, error = timed_sync
         warn format("[figures] %d embedded companies: %.3f s", count, seconds) if ENV["ISYNC_FIGURES"]
         expect(error).to be_a(IntercomSync::ResponseTooLargeError)
         expect(error.message).to include(why)
-        expect(seconds).to be < 1.0
+        expect(seconds).to be < work_bound
         expect(contact_calls).to eq(["GET /contacts/find_by_external_id/#{user.id}"])
       end
     end
 
     # 40,000 entries of 4 fields stay under the JSON value bound (262,144); 80,000 are refused
     # while parsing, before the engine sees them
-    it "keeps at most 2000 definitions of a 40,000-entry attribute list, well under a second" do
+    it "keeps at most 2000 definitions of a 40,000-entry attribute list, in linear time" do
       defs = Array.new(40_000) { |i| { "type" => "data_attribute", "name" => "attr_#{i}", "data_type" => "string", "custom" => true } }
       emulator.inject(:body, method: "GET", path: "/data_attributes", query: "model=contact", body: { "type" => "list", "data" => defs })
       user.update!(metadata: nil)
       seconds, error = timed_sync
       warn format("[figures] 40,000 data attributes: %.3f s", seconds) if ENV["ISYNC_FIGURES"]
       expect(error).to be_nil
-      expect(seconds).to be < 1.0
+      expect(seconds).to be < work_bound
       workspace = "#{emulator.base_url}|#{Digest::SHA256.hexdigest(emulator.token)[0, 16]}"
       cached = IntercomSync.attribute_cache.fetch(workspace)
       expect(cached["contact"].size).to eq(2000)
