@@ -20,6 +20,7 @@ require "logger"
 
 require_relative "intercom_sync/errors"
 require_relative "intercom_sync/configuration"
+require_relative "intercom_sync/instrumentation"
 require_relative "intercom_sync/client"
 require_relative "intercom_sync/custom_attributes"
 require_relative "intercom_sync/secret_filter"

@@ -8,6 +8,7 @@
  * detaches the unfinished transfer so the client stays usable.
  */
 #include "isync.h"
+#include "isync_trace.h"
 
 #include <ruby/util.h>
 #include <stdlib.h>
@@ -54,6 +55,7 @@ static void client_free(void *p)
         if (isync_http_owner_pid(c->http) == getpid()) isync_http_free(c->http);
         else isync_http_abandon(c->http);
     }
+    isync_trace_free(c->exec.trace);
     config_free(&c->config);
     xfree(c);
 }
@@ -316,6 +318,13 @@ unsigned long isync_client_retries(const rb_isync_client *c)
     return c->exec.retries;
 }
 
+isync_exec *isync_client_exec(VALUE self)
+{
+    rb_isync_client *c = get_client(self);
+    if (c->in_use) rb_raise(eIntercomSyncBusyError, "client is in use by another thread (use one client per thread)");
+    return &c->exec;
+}
+
 const char *isync_client_secret(const rb_isync_client *c)
 {
     return c->config.access_token;
@@ -426,6 +435,8 @@ static VALUE client_close(VALUE self)
         c->http = NULL;
         c->exec.http = NULL;
     }
+    isync_trace_free(c->exec.trace);
+    c->exec.trace = NULL;
     config_free(&c->config);
     c->closed = 1;
     return Qnil;

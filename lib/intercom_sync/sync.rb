@@ -11,7 +11,18 @@ module IntercomSync
     def run(user, config:, dry_run: false, rate_limit: nil, contact: nil, known_absent: false)
       return nil unless config.active_or_warn
 
-      client = IntercomSync.thread_client(config, rate_limit: rate_limit || config.rate_limit)
+      raw, error = Instrumentation.sync(user, config, dry_run) do
+        attempt(user, config, dry_run, rate_limit || config.rate_limit, contact, known_absent)
+      end
+      raise error if error
+
+      Result.new(raw)
+    end
+
+    # The sync itself: [result Hash, error or nil]. The result is there even when the sync
+    # failed part way (the ids it learned are saved before the error is raised).
+    def attempt(user, config, dry_run, rate_limit, contact, known_absent)
+      client = IntercomSync.thread_client(config, rate_limit: rate_limit)
       workspace = config.workspace_key
       input_warnings = []
       warnings_once = []
@@ -21,7 +32,9 @@ module IntercomSync
                                               warnings: input_warnings, warnings_once: warnings_once,
                                               filtered: filtered)
       say_once(config, warnings_once, filtered)
-      raw, error = Native.sync(client, Native.generate_json(snapshot), dry_run, config.sync_deadline)
+      raw, error = Instrumentation.requests(client) do
+        Native.sync(client, Native.generate_json(snapshot), dry_run, config.sync_deadline)
+      end
       if raw
         raw["warnings"] = (input_warnings + raw["warnings"]).map { |w| config.redact(w) }
         IntercomSync.attribute_cache.learn(workspace, raw["attributes"])
@@ -34,9 +47,7 @@ module IntercomSync
         raw["fields_pulled"] = raw["fields_pulled"].select { |field| pulled?(field, config) }
         raw["fields_pulled"] += ["timezone"] if timezone_saved
       end
-      raise error if error
-
-      Result.new(raw)
+      [raw, error]
     end
 
     # Warnings about the model and the secrets left out are logged the first time only: they
