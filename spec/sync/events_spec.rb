@@ -74,6 +74,14 @@ RSpec.describe "ActiveSupport::Notifications events", sync: true do
       expect_no_secrets(published.map(&:payload))
     end
 
+    it "leaves out the email a lead search and merge send" do
+      user = create_user(email: "private.person@example.com", created_at: Time.now - 3600)
+      emulator.seed_contact(role: "lead", email: "private.person@example.com")
+      published = requests_of { SyncWithIntercom.perform(user) }
+      expect(published.map { |e| e.payload[:path] }).to include("/contacts/search", "/contacts/merge")
+      expect_no_secrets(published.map(&:payload))
+    end
+
     it "counts the retries of a request in one event, and names the error of one that failed" do
       retrying = IntercomSync::Client.new(access_token: emulator.token, base_url: emulator.base_url, max_retries: 2,
                                           pace: false)
