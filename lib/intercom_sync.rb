@@ -19,6 +19,7 @@ require "digest/sha2"
 require "logger"
 
 require_relative "intercom_sync/errors"
+require_relative "intercom_sync/warnings"
 require_relative "intercom_sync/configuration"
 require_relative "intercom_sync/instrumentation"
 require_relative "intercom_sync/client"

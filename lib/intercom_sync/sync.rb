@@ -38,9 +38,7 @@ module IntercomSync
       if raw
         raw["warnings"] = (input_warnings + raw["warnings"]).map { |w| config.redact(w) }
         IntercomSync.attribute_cache.learn(workspace, raw["attributes"])
-        raw["warnings"].each do |warning|
-          config.logger.warn(config.redact("[intercom_sync] user #{snapshot['external_id']}: #{warning}"))
-        end
+        raw["warnings"].each { |warning| Warnings.log(config, warning, user_id: snapshot["external_id"]) }
         raw["warnings"] = warnings_once.map { |w| config.redact(w) } + raw["warnings"]
         raw["filtered_attributes"] = filtered
         timezone_saved = !dry_run && LocalUpdates.new(user, raw, config).apply(ids_only: !error.nil?)
@@ -51,14 +49,14 @@ module IntercomSync
     end
 
     # Warnings about the model and the secrets left out are logged the first time only: they
-    # hold for every sync of the process.
+    # hold for every sync of the process (Warnings: :model_contract, :secret_attributes).
     def say_once(config, warnings_once, filtered)
-      warnings_once.each { |w| config.logger.warn("[intercom_sync] #{w}") if config.first_time?(w) }
+      warnings_once.each { |w| Warnings.log(config, w) }
       fresh = filtered.select { |name| config.first_time?("filtered #{name}") }
       return if fresh.empty?
 
-      config.logger.warn("[intercom_sync] not sent to Intercom, as their names look like secrets " \
-                         "(README \"What is sent to Intercom\"): #{fresh.join(', ')}")
+      Warnings.log(config, "not sent to Intercom, as their names look like secrets " \
+                           "(README \"What is sent to Intercom\"): #{fresh.join(', ')}")
     end
 
     # A field pulled from Intercom that the app mapped to nil was not saved.
