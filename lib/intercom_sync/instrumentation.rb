@@ -41,7 +41,7 @@ module IntercomSync
       client.__send__(:trace_start)
       begin
         yield
-      rescue Exception => e # rubocop:disable Lint/RescueException -- only noted, then raised again
+      rescue Exception => e # any exception: only noted, then raised again
         unwound = e
         raise
       ensure
@@ -57,7 +57,7 @@ module IntercomSync
       started = now
       begin
         raw, error = outcome = yield
-      rescue Exception => e # rubocop:disable Lint/RescueException -- only noted, then raised again
+      rescue Exception => e # any exception: only noted, then raised again
         error = e
         raise
       ensure

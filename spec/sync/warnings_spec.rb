@@ -13,7 +13,7 @@ RSpec.describe "Warnings in the log", sync: true do
     log.string.lines.grep(/\AW, .*#{Regexp.escape(text)}/)
   end
 
-  STANDARD_NAME = "'name' is a standard Intercom company field, not a custom attribute; not sent"
+  let(:standard_name) { "'name' is a standard Intercom company field, not a custom attribute; not sent" }
 
   # Owners of a team whose custom attributes include "name" (a standard company field).
   def owners(count)
@@ -24,10 +24,10 @@ RSpec.describe "Warnings in the log", sync: true do
   describe "about the app's setup" do
     it "logs one once per process, however many syncs repeat it, and keeps it in each result" do
       results = owners(3).map { |user| SyncWithIntercom.perform(user) }
-      expect(results.map { |r| r.warnings.count(STANDARD_NAME) }).to eq([1, 1, 1])
-      lines = warning_lines(STANDARD_NAME)
+      expect(results.map { |r| r.warnings.count(standard_name) }).to eq([1, 1, 1])
+      lines = warning_lines(standard_name)
       expect(lines.size).to eq(1)
-      expect(lines.first).to end_with("[intercom_sync] #{STANDARD_NAME}\n") # about no user in particular
+      expect(lines.first).to end_with("[intercom_sync] #{standard_name}\n") # about no user in particular
     end
 
     it "logs each distinct one once" do
@@ -70,14 +70,14 @@ RSpec.describe "Warnings in the log", sync: true do
     it "silences the kinds it names in the log only" do
       IntercomSync.configuration.silenced_warnings = [:standard_field]
       result = SyncWithIntercom.perform(owners(1).first)
-      expect(result.warnings).to include(STANDARD_NAME)
-      expect(warning_lines(STANDARD_NAME)).to eq([])
+      expect(result.warnings).to include(standard_name)
+      expect(warning_lines(standard_name)).to eq([])
     end
 
     it "leaves the other kinds logged" do
       IntercomSync.configuration.silenced_warnings = ["undefined_attribute"]
       SyncWithIntercom.perform(owners(1).first)
-      expect(warning_lines(STANDARD_NAME).size).to eq(1)
+      expect(warning_lines(standard_name).size).to eq(1)
     end
 
     it "takes a callable given the kind and the message" do
@@ -87,15 +87,15 @@ RSpec.describe "Warnings in the log", sync: true do
         message.include?("'name'")
       end
       SyncWithIntercom.perform(owners(1).first)
-      expect(seen).to include([:standard_field, STANDARD_NAME])
-      expect(warning_lines(STANDARD_NAME)).to eq([])
+      expect(seen).to include([:standard_field, standard_name])
+      expect(warning_lines(standard_name)).to eq([])
     end
 
     it "logs the warning anyway when the callable raises, and says so once" do
       IntercomSync.configuration.silenced_warnings = ->(_kind, _message) { raise "oops" }
       users = owners(2)
       users.each { |user| expect(SyncWithIntercom.perform(user)).to be_a(IntercomSync::Result) }
-      expect(warning_lines(STANDARD_NAME).size).to eq(1)
+      expect(warning_lines(standard_name).size).to eq(1)
       expect(warning_lines("config.silenced_warnings raised RuntimeError: oops").size).to eq(1)
     end
 
