@@ -19,7 +19,9 @@ require "digest/sha2"
 require "logger"
 
 require_relative "intercom_sync/errors"
+require_relative "intercom_sync/warnings"
 require_relative "intercom_sync/configuration"
+require_relative "intercom_sync/instrumentation"
 require_relative "intercom_sync/client"
 require_relative "intercom_sync/custom_attributes"
 require_relative "intercom_sync/secret_filter"
@@ -36,6 +38,8 @@ require_relative "intercom_sync/contact_pages"
 require_relative "intercom_sync/bulk"
 require_relative "intercom_sync/caches"
 require_relative "intercom_sync/railtie" if defined?(Rails::Railtie)
+# The events' log lines, when ActiveSupport came first (a Rails app); else the Railtie loads it.
+require_relative "intercom_sync/log_subscriber" if defined?(ActiveSupport::Notifications)
 
 # Keeps an app's users and teams in step with Intercom contacts and companies (API 2.x).
 module IntercomSync

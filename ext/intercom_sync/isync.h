@@ -49,6 +49,11 @@ const char *isync_client_secret(const rb_isync_client *c);
  * type), so no out-of-range float reaches a C integer conversion. */
 double isync_option_number(VALUE v, const char *name, double min, double max, int integer);
 unsigned long isync_client_retries(const rb_isync_client *c);
+/* The client's request loop, for its trace (rb_isync_trace.c); raises BusyError during a request. */
+isync_exec *isync_client_exec(VALUE client);
+
+/* rb_isync_trace.c (after isync_init_client) */
+void isync_init_trace(void);
 
 /* rb_isync_nogvl.c: runs one request through the core's loop (isync_exec.c: the client's retry
  * policy and rate-limit pacing, within an absolute deadline in ms since the epoch, 0 for none)

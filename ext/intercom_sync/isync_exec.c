@@ -13,6 +13,7 @@
  * reservation, and the caller resumes it or cancels it. Nothing here longjmps or knows Ruby.
  */
 #include "isync_core.h"
+#include "isync_trace.h"
 
 #include <limits.h>
 #include <string.h>
@@ -56,6 +57,7 @@ static isync_json *http_finish(isync_exec *x, isync_rate_limit *rl, isync_error 
 {
     isync_json *doc = isync_http_finish(x->http, e) ? NULL : isync_http_decode(x->http, e);
     *rl = isync_http_response(x->http)->rate_limit;
+    x->answer_status = isync_http_response(x->http)->status;
     return doc;
 }
 
@@ -103,6 +105,7 @@ void isync_exec_start(isync_exec *x, const char *method, const char *path, const
     x->wait_until = 0;
     isync_error_clear(&x->last);
     x->phase = ISYNC_EXEC_ATTEMPT;
+    isync_trace_begin(x->trace, method, path);
 }
 
 /* What one step of the loop leaves: more to do, the request over, or an interrupt. */
@@ -184,6 +187,7 @@ static step failed(isync_exec *x, isync_error *e)
     x->retries++;
     x->retry_count++;
     x->wait_until = x->io->now_ms(x) + delay;
+    isync_trace_wait(x->trace, delay);
     x->phase = ISYNC_EXEC_BACKOFF;
     return STEP_GO_ON;
 }
@@ -219,6 +223,7 @@ static step attempt(isync_exec *x, isync_error *e)
     if (x->deadline_ms && now + wait >= x->deadline_ms) return deadline_passed(x, e);
     x->paced++;
     x->wait_until = now + wait;
+    isync_trace_wait(x->trace, wait);
     x->phase = ISYNC_EXEC_PACING;
     return STEP_GO_ON;
 }
@@ -228,7 +233,9 @@ static step receive(isync_exec *x, isync_json **doc, isync_error *e)
 {
     if (x->io->run(x) == ISYNC_RUN_INTERRUPTED) return suspend(x);
     isync_rate_limit rl = {0, -1, -1, -1};
+    x->answer_status = 0;
     *doc = x->io->finish(x, &rl, e);
+    isync_trace_answer(x->trace, x->answer_status, &rl);
     release(x, &rl);
     return *doc ? finish(x) : failed(x, e);
 }
@@ -263,11 +270,14 @@ isync_run_state isync_exec_run(isync_exec *x, isync_json **doc, isync_error *e)
             break;
         }
     }
-    return s == STEP_SUSPENDED ? ISYNC_RUN_INTERRUPTED : ISYNC_RUN_DONE;
+    if (s == STEP_SUSPENDED) return ISYNC_RUN_INTERRUPTED;
+    isync_trace_end(x->trace, *doc ? NULL : e, 0, x->retry_count);
+    return ISYNC_RUN_DONE;
 }
 
 void isync_exec_cancel(isync_exec *x)
 {
+    if (x->phase != ISYNC_EXEC_IDLE) isync_trace_end(x->trace, NULL, 1, x->retry_count);
     if (x->phase == ISYNC_EXEC_SENDING) x->io->cancel(x);
     /* a suspended request gave its slot back already; one that never ran holds none */
     x->reserved = 0;

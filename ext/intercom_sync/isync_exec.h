@@ -53,6 +53,8 @@ struct isync_exec {
     unsigned int random_state;   /* xorshift, never 0 */
     unsigned long retries;       /* requests repeated after a transient failure or a 429 */
     unsigned long paced;         /* waits before a request to stay inside the budget */
+    struct isync_trace *trace;   /* what each request did, when on (isync_trace.h); NULL: none */
+    long answer_status;          /* HTTP status of the last answer, set by io->finish (0: none) */
     /* the request under way (isync_exec_start) */
     isync_exec_phase phase;
     const char *method, *path, *body;  /* the caller's; must outlive the request */

@@ -21,6 +21,7 @@ RUBY_FUNC_EXPORTED void Init_intercom_sync_ext(void)
     isync_init_errors();
     isync_init_json();
     isync_init_client();
+    isync_init_trace();
     isync_init_sync();
     isync_init_contact();
 }

@@ -7,6 +7,7 @@
  * holds what these files share.
  */
 #include "rb_isync_client.h"
+#include "isync_trace.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -38,6 +39,7 @@ static void client_free(void *p)
         if (isync_http_owner_pid(c->http) == getpid()) isync_http_free(c->http);
         else isync_http_abandon(c->http);
     }
+    isync_trace_free(c->exec.trace);
     config_free(&c->config);
     xfree(c);
 }
@@ -219,6 +221,13 @@ unsigned long isync_client_retries(const rb_isync_client *c)
     return c->exec.retries;
 }
 
+isync_exec *isync_client_exec(VALUE self)
+{
+    rb_isync_client *c = get_client(self);
+    if (c->in_use) rb_raise(eIntercomSyncBusyError, "client is in use by another thread (use one client per thread)");
+    return &c->exec;
+}
+
 const char *isync_client_secret(const rb_isync_client *c)
 {
     return c->config.access_token;
@@ -268,6 +277,8 @@ static VALUE client_close(VALUE self)
         c->http = NULL;
         c->exec.http = NULL;
     }
+    isync_trace_free(c->exec.trace);
+    c->exec.trace = NULL;
     config_free(&c->config);
     c->closed = 1;
     return Qnil;

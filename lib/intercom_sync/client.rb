@@ -76,7 +76,7 @@ module IntercomSync
     # Sends one request; body (a Hash or Array) is encoded as JSON by the C core.
     def request(method, path, body = nil)
       IntercomSync.base_url_guard&.call(base_url)
-      status, data, request_id, rate_limit = perform(method.to_s.upcase, path.to_s, body)
+      status, data, request_id, rate_limit = Instrumentation.requests(self) { perform(method.to_s.upcase, path.to_s, body) }
       Response.new(status: status, body: data, request_id: request_id,
                    rate_limit: rate_limit && RateLimit.new(*rate_limit))
     end

@@ -123,7 +123,9 @@ module IntercomSync
       @team_custom_attributes = nil # each owned team's as_json, minus secrets
       @custom_attribute_filter = nil # Rails' filter_parameters, else SecretFilter::DEFAULT_FILTERS
       @said_once = {}
+      @said_once_pid = Process.pid
       @said_once_lock = Mutex.new
+      @silenced_warnings = []
     end
 
     def rate_limit=(mode)
@@ -209,7 +211,7 @@ module IntercomSync
       first = @warned_lock.synchronize do
         @warned != [Process.pid, reason] && (@warned = [Process.pid, reason])
       end
-      logger.warn("[intercom_sync] #{reason}") if first
+      logger.warn("[intercom_sync] #{reason}") if first && !silenced_warning?(:disabled, reason)
       false
     end
 
@@ -339,10 +341,59 @@ module IntercomSync
       @secret_filter = SecretFilter.new(filters)
     end
 
-    # True the first time it is asked about `key` for this configuration: for warnings that are
-    # said once per process (one configuration per process), not on every sync.
+    # True the first time it is asked about `key` in this process (a forked child starts afresh):
+    # for warnings said once per process (one configuration per process), not on every sync.
+    # Past SAID_ONCE_MAX keys it is always true: a warning said again beats memory without bound.
+    SAID_ONCE_MAX = 10_000
+
     def first_time?(key)
-      @said_once_lock.synchronize { @said_once.key?(key) ? false : (@said_once[key] = true) }
+      @said_once_lock.synchronize do
+        if @said_once_pid != Process.pid
+          @said_once = {}
+          @said_once_pid = Process.pid
+        end
+        next false if @said_once.key?(key)
+
+        @said_once[key] = true if @said_once.size < SAID_ONCE_MAX
+        true
+      end
+    end
+
+    # Warnings left out of the log (Result#warnings keeps them): [] (the default: none), kinds
+    # of IntercomSync::Warnings::KINDS (:standard_field, :undefined_attribute, ...; Symbols or
+    # Strings), :all, or a callable taking (kind, message) that returns true to leave one out.
+    attr_reader :silenced_warnings
+
+    def silenced_warnings=(value)
+      @silenced_warnings = self.class.warning_silencer(value)
+    end
+
+    def self.warning_silencer(value)
+      return [] if value.nil?
+      return value if value == :all || value.respond_to?(:call)
+
+      kinds = Warnings::KINDS.keys
+      chosen = value.map { |k| k.to_sym if k.is_a?(Symbol) || k.is_a?(String) } if value.is_a?(Array)
+      return chosen.uniq.freeze if chosen&.all? { |k| kinds.include?(k) }
+
+      raise ConfigurationError, "silenced_warnings = #{value.inspect[0, 80]} is not valid: use an Array of warning kinds " \
+                                "(#{kinds.map(&:inspect).join(', ')}), :all, or a callable taking (kind, message)"
+    end
+
+    # Whether a warning of this kind and text is left out of the log. A callable that raises
+    # silences nothing (said once): a bug in it must not hide warnings, nor fail the sync.
+    def silenced_warning?(kind, message)
+      silencer = @silenced_warnings
+      return silencer.include?(kind) if silencer.is_a?(Array)
+      return true if silencer == :all
+
+      silencer.call(kind, message) ? true : false
+    rescue StandardError => e
+      if first_time?("silencer failed #{e.class}")
+        logger.warn(redact("[intercom_sync] config.silenced_warnings raised #{e.class}: #{e.message}; " \
+                           "warnings are logged as if it were not set"))
+      end
+      false
     end
 
     # Forgets what was said once, as a new process would (IntercomSync.clear_caches!).

@@ -11,7 +11,18 @@ module IntercomSync
     def run(user, config:, dry_run: false, rate_limit: nil, contact: nil, known_absent: false)
       return nil unless config.active_or_warn
 
-      client = IntercomSync.thread_client(config, rate_limit: rate_limit || config.rate_limit)
+      raw, error = Instrumentation.sync(user, config, dry_run) do
+        attempt(user, config, dry_run, rate_limit || config.rate_limit, contact, known_absent)
+      end
+      raise error if error
+
+      Result.new(raw)
+    end
+
+    # The sync itself: [result Hash, error or nil]. The result is there even when the sync
+    # failed part way (the ids it learned are saved before the error is raised).
+    def attempt(user, config, dry_run, rate_limit, contact, known_absent)
+      client = IntercomSync.thread_client(config, rate_limit: rate_limit)
       workspace = config.workspace_key
       input_warnings = []
       warnings_once = []
@@ -21,33 +32,31 @@ module IntercomSync
                                               warnings: input_warnings, warnings_once: warnings_once,
                                               filtered: filtered)
       say_once(config, warnings_once, filtered)
-      raw, error = Native.sync(client, Native.generate_json(snapshot), dry_run, config.sync_deadline)
+      raw, error = Instrumentation.requests(client) do
+        Native.sync(client, Native.generate_json(snapshot), dry_run, config.sync_deadline)
+      end
       if raw
         raw["warnings"] = (input_warnings + raw["warnings"]).map { |w| config.redact(w) }
         IntercomSync.attribute_cache.learn(workspace, raw["attributes"])
-        raw["warnings"].each do |warning|
-          config.logger.warn(config.redact("[intercom_sync] user #{snapshot['external_id']}: #{warning}"))
-        end
+        raw["warnings"].each { |warning| Warnings.log(config, warning, user_id: snapshot["external_id"]) }
         raw["warnings"] = warnings_once.map { |w| config.redact(w) } + raw["warnings"]
         raw["filtered_attributes"] = filtered
         timezone_saved = !dry_run && LocalUpdates.new(user, raw, config).apply(ids_only: !error.nil?)
         raw["fields_pulled"] = raw["fields_pulled"].select { |field| pulled?(field, config) }
         raw["fields_pulled"] += ["timezone"] if timezone_saved
       end
-      raise error if error
-
-      Result.new(raw)
+      [raw, error]
     end
 
     # Warnings about the model and the secrets left out are logged the first time only: they
-    # hold for every sync of the process.
+    # hold for every sync of the process (Warnings: :model_contract, :secret_attributes).
     def say_once(config, warnings_once, filtered)
-      warnings_once.each { |w| config.logger.warn("[intercom_sync] #{w}") if config.first_time?(w) }
+      warnings_once.each { |w| Warnings.log(config, w) }
       fresh = filtered.select { |name| config.first_time?("filtered #{name}") }
       return if fresh.empty?
 
-      config.logger.warn("[intercom_sync] not sent to Intercom, as their names look like secrets " \
-                         "(README \"What is sent to Intercom\"): #{fresh.join(', ')}")
+      Warnings.log(config, "not sent to Intercom, as their names look like secrets " \
+                           "(README \"What is sent to Intercom\"): #{fresh.join(', ')}")
     end
 
     # A field pulled from Intercom that the app mapped to nil was not saved.

@@ -4,6 +4,7 @@
  * own (no emulator), run by rake c:test, c:valgrind and c:asan.
  */
 #include "isync_core.h"
+#include "isync_trace.h"
 #include "test.h"
 
 #include <stdio.h>
@@ -97,6 +98,7 @@ static isync_json *fake_finish(isync_exec *x, isync_rate_limit *rl, isync_error 
     const answer *a = &f->answers[f->sent < f->count ? f->sent : f->count - 1];
     f->sent++;
     f->transferring = 0;
+    if (a->transport == ISYNC_OK) x->answer_status = a->status;
     if (a->limit > 0) {
         rl->present = 1;
         rl->limit = a->limit;
@@ -317,6 +319,108 @@ static void test_interrupts(void)
     CHECK(f.cancelled == 0);
 }
 
+/* The trace: one entry per request (not per attempt), with what its last answer said. */
+static void test_trace(void)
+{
+    static const answer answers[] = {{500, ISYNC_OK, -1, 100, 60, 10}, {0, ISYNC_E_CONNECTION, -1, 0, 0, 0},
+                                      {201, ISYNC_OK, -1, 0, 0, 0}, {404, ISYNC_OK, -1, 100, 58, 10}};
+    isync_exec x;
+    fake f;
+    isync_error e;
+    static isync_trace trace; /* static: a REQUIRE that stops the case leaks nothing */
+    isync_trace *t = &trace;
+    setup(&x, &f, answers, 4, &default_policy, NULL);
+
+    /* off (the default, and when nobody listens): nothing is kept */
+    x.trace = t;
+    isync_json_free(isync_exec_call(&x, "GET", "/me", NULL, 0, 0, &e));
+    CHECK(t->len == 0 && t->dropped == 0);
+
+    setup(&x, &f, answers, 4, &default_policy, NULL);
+    x.trace = t;
+    t->on = 1;
+    isync_json *doc = isync_exec_call(&x, "GET", "/contacts/6650a1b2c3d4e5f6a7b8c9d0?per_page=2&email=ann@example.com",
+                                      NULL, 0, 0, &e);
+    CHECK(doc != NULL);
+    isync_json_free(doc);
+    CHECK(isync_exec_call(&x, "POST", "/contacts/search", "{}", 2, 0, &e) == NULL);
+    REQUIRE(t->len == 2);
+    const isync_trace_entry *ok = &t->entries[0], *failed = &t->entries[1];
+    CHECK(strcmp(ok->method, "GET") == 0);
+    CHECK(strcmp(ok->path, "/contacts/{id}") == 0);
+    CHECK(ok->outcome == ISYNC_TRACE_OK && ok->status == 201 && ok->retries == 2);
+    CHECK(ok->waited_ms == 100 + 200);
+    CHECK(ok->limit == 100 && ok->remaining == 60); /* the transport failure had no headers */
+    CHECK(ok->end_ns >= ok->start_ns && ok->start_ns > 0);
+    CHECK(ok->error_class == ISYNC_EC_NONE);
+    CHECK(strcmp(failed->path, "/contacts/search") == 0);
+    CHECK(failed->outcome == ISYNC_TRACE_FAILED && failed->status == 404 && failed->retries == 0);
+    CHECK(failed->error_class == ISYNC_EC_NOT_FOUND && !failed->out_of_memory);
+    CHECK(failed->remaining == 58);
+
+    /* abandoned after an interrupt: recorded as such, once */
+    isync_trace_clear(t);
+    setup(&x, &f, answers, 1, &default_policy, NULL);
+    x.trace = t;
+    f.interrupt_runs = 1;
+    isync_exec_start(&x, "GET", "/contacts/1/companies/2", NULL, 0, 0);
+    CHECK(isync_exec_run(&x, &doc, &e) == ISYNC_RUN_INTERRUPTED);
+    CHECK(t->len == 0 && t->open);
+    isync_exec_cancel(&x);
+    isync_exec_cancel(&x);
+    REQUIRE(t->len == 1);
+    CHECK(t->entries[0].outcome == ISYNC_TRACE_INTERRUPTED);
+    CHECK(strcmp(t->entries[0].path, "/contacts/{id}/companies/{id}") == 0);
+
+    /* bounded: a server that makes a call run on keeps the first ISYNC_TRACE_MAX, counts the rest */
+    static const answer fine[] = {{200, ISYNC_OK, -1, 0, 0, 0}};
+    isync_trace_clear(t);
+    setup(&x, &f, fine, 1, &default_policy, NULL);
+    x.trace = t;
+    for (int i = 0; i < ISYNC_TRACE_MAX + 3; i++) isync_json_free(isync_exec_call(&x, "GET", "/companies", NULL, 0, 0, &e));
+    CHECK(t->len == ISYNC_TRACE_MAX && t->dropped == 3 && !t->open);
+
+    isync_trace *fresh = isync_trace_new();
+    CHECK(fresh && !fresh->on && fresh->len == 0);
+    isync_trace_free(fresh);
+    isync_trace_free(NULL);
+}
+
+static void test_path_template(void)
+{
+    static const char *const cases[][2] = {
+        {"/contacts", "/contacts"},
+        {"/contacts/abc123", "/contacts/{id}"},
+        {"/contacts/find_by_external_id/ann%40example.com", "/contacts/find_by_external_id/{id}"},
+        {"/contacts/c1/companies?per_page=60&page=2", "/contacts/{id}/companies"},
+        {"/contacts/c1/companies/k9", "/contacts/{id}/companies/{id}"},
+        {"/contacts/c1/unarchive", "/contacts/{id}/unarchive"},
+        {"/data_attributes?model=contact", "/data_attributes"},
+        {"/contacts?email=ann@example.com#frag", "/contacts"},
+        {"/Contacts/search", "/{id}/search"},   /* words match exactly: an id never passes as one */
+        {"/contacts/", "/contacts/"},
+        {"/", "/"},
+        {"", ""},
+        {"contacts/x", "/contacts/{id}"},
+    };
+    char out[ISYNC_TRACE_PATH_MAX];
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        isync_path_template(cases[i][0], out, sizeof(out));
+        CHECK(strcmp(out, cases[i][1]) == 0);
+        if (strcmp(out, cases[i][1]) != 0) fprintf(stderr, "  %s -> %s\n", cases[i][0], out);
+    }
+    /* too long: cut at a segment, marked, within the buffer */
+    char small[16];
+    isync_path_template("/contacts/a/companies/b", small, sizeof(small));
+    CHECK(strcmp(small, "/contacts/...") == 0);
+    isync_path_template("/contacts/a", small, 5);
+    CHECK(strcmp(small, "/...") == 0);
+    isync_path_template("/contacts", small, 3);
+    CHECK(strcmp(small, "") == 0);
+    isync_path_template(NULL, small, sizeof(small));
+    CHECK(small[0] == '\0');
+}
+
 int main(void)
 {
     test_retry_then_success();
@@ -325,6 +429,8 @@ int main(void)
     test_deadline();
     test_pacing();
     test_interrupts();
+    test_trace();
+    test_path_template();
     printf("exec: %d passed, %d failed\n", test_passed, test_failed);
     return test_failed ? 1 : 0;
 }
