@@ -7,23 +7,14 @@ namespace :intercom_sync do
   desc "Sync one user now and say what changed: rake \"intercom_sync:sync[USER_ID]\""
   task :sync, [:user_id] => :environment do |_, args|
     require "intercom_sync/tasks"
-    IntercomSync::Tasks.run do
-      IntercomSync::Tasks.require_active!
-      user = IntercomSync::Tasks::OneUser.find("sync", args[:user_id])
-      result = SyncWithIntercom.perform(user)
-      puts IntercomSync::Tasks::ResultText.call(IntercomSync::Tasks::OneUser.label(user), result)
-    end
+    IntercomSync::Tasks.run { IntercomSync::Tasks::OneUser.sync(args[:user_id]) }
   end
 
   desc "Show what syncing one user would change (field: ours -> Intercom's), writing nothing: " \
        "rake \"intercom_sync:plan[USER_ID]\""
   task :plan, [:user_id] => :environment do |_, args|
     require "intercom_sync/tasks"
-    IntercomSync::Tasks.run do
-      IntercomSync::Tasks.require_active!
-      user = IntercomSync::Tasks::OneUser.find("plan", args[:user_id])
-      puts IntercomSync::Tasks::PlanText.new(user, SyncWithIntercom.plan(user)).to_s
-    end
+    IntercomSync::Tasks.run { IntercomSync::Tasks::OneUser.plan(args[:user_id]) }
   end
 
   backfill = lambda do |env|

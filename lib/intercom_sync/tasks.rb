@@ -7,8 +7,9 @@ module IntercomSync
   # directly: the .rake file only reads arguments and ENV, and turns a UsageError or a status
   # into an exit.
   module Tasks
-    # What the operator asked cannot be done as asked (a missing id, an unknown SCOPE, the sync
-    # switched off): its message says why and what to type instead; the task exits 1.
+    # An answer for the operator, not a bug: what was asked cannot be done as asked (a missing
+    # id, an unknown SCOPE, the sync switched off) or Intercom refused it. Its message says why
+    # and what to type instead; the task prints it without a backtrace and exits 1.
     class UsageError < StandardError; end
 
     module_function

@@ -94,6 +94,15 @@ RSpec.describe "rake intercom_sync:*", sync: true, rake: true do
       expect(emulator.contacts).to be_empty
     end
 
+    it "sync names the user and the typed error when Intercom refuses, and exits 1" do
+      user = create_user
+      emulator.inject(:status, status: 403, code: "forbidden", method: :post, path: "/contacts")
+      run = run_task("intercom_sync:sync", user.id.to_s)
+      expect(run.status).to eq(1)
+      expect(run.err).to start_with("User #{user.id}: IntercomSync::ForbiddenError: sync step \"create contact\" failed")
+      expect(run.err.lines.size).to eq(1)
+    end
+
     it "plan says when there is nothing to change" do
       user = create_user
       warm_up(user)

@@ -30,6 +30,8 @@ module IntercomSync
         MODELS.each_key { |model| missing += report(model, sent[model], defined[model]) }
         @out.puts(closing(missing, users.size))
         0
+      rescue IntercomSync::Error => e
+        raise UsageError, "intercom_sync:attributes: #{e.class}: #{e.message}"
       end
 
       private

@@ -7,6 +7,28 @@ module IntercomSync
     module OneUser
       module_function
 
+      # rake intercom_sync:sync[ID]: syncs and prints what changed (ResultText).
+      def sync(id, out: $stdout, config: IntercomSync.configuration)
+        Tasks.require_active!(config)
+        user = find("sync", id, config: config)
+        out.puts(ResultText.call(label(user), failing_plainly(user) { SyncWithIntercom.perform(user) }))
+      end
+
+      # rake intercom_sync:plan[ID]: a dry run, printed as a diff (PlanText).
+      def plan(id, out: $stdout, config: IntercomSync.configuration)
+        Tasks.require_active!(config)
+        user = find("plan", id, config: config)
+        out.puts(PlanText.new(user, failing_plainly(user) { SyncWithIntercom.plan(user) }, config: config).to_s)
+      end
+
+      # Intercom's refusal (or the network's) is an answer for the operator, not a bug: one line
+      # naming the user and the typed error, exit 1, no backtrace.
+      def failing_plainly(user)
+        yield
+      rescue IntercomSync::Error => e
+        raise UsageError, "#{label(user)}: #{e.class}: #{e.message}"
+      end
+
       def find(task, id, config: IntercomSync.configuration)
         klass = Tasks.user_class(config)
         id = id.to_s.strip
