@@ -21,5 +21,8 @@ Gem::Specification.new do |spec|
   spec.require_paths = ["lib"]
   spec.extensions = ["ext/intercom_sync/extconf.rb"]
 
+  # the backfill task's progress bar (count, rate, ETA) on a terminal
+  spec.add_dependency "ruby-progressbar", "~> 1.13"
+
   spec.metadata["rubygems_mfa_required"] = "true"
 end

@@ -3,7 +3,9 @@
  * the C tests and fuzzers read as JSON text): what was pushed, pulled, upserted, attached,
  * detached and merged; the local updates of the user and its teams (only what changed); the
  * attribute definitions seen on the server (for the process-wide cache); and, in a dry run, the
- * writes that were planned instead of sent.
+ * writes that were planned instead of sent, with the contact as it was read (null when none was
+ * found), so a plan can be shown as a diff of our values against Intercom's. A real sync leaves
+ * the contact out: a bulk run would copy every user's contact for nothing.
  *
  * The document is built by hand (calloc'd nodes, which isync_json_free frees one by one); its
  * strings are checked as UTF-8 here, as the generator used to check them, so a result that
@@ -206,7 +208,8 @@ const isync_json *isync_sync_result_doc(isync_sync *s)
     if (!r) return NULL;
     isync_json *planned = s->planned ? isync_json_clone(s->planned) : node(ISYNC_JSON_ARRAY);
     int rc = add_summary(s, r) || add(r, "user", user_node(s)) || add(r, "teams", teams_node(s)) ||
-             add(r, "attributes", attributes_node(s));
+             add(r, "attributes", attributes_node(s)) ||
+             (s->dry_run && add(r, "contact", s->contact ? isync_json_clone(s->contact) : node(ISYNC_JSON_NULL)));
     if (rc) {
         isync_json_free(planned);
     } else {

@@ -19,6 +19,12 @@ module IntercomSync
       @raw["remote_timezone"]
     end
 
+    # A dry run's contact as it read it, before any of the planned writes (a Hash with Intercom's
+    # current values; nil when the user has no contact yet, and always nil for a real sync).
+    def contact
+      @raw["contact"]
+    end
+
     def created?
       @raw["created"] ? true : false
     end

@@ -1,50 +1,55 @@
 # frozen_string_literal: true
 
-# Rake tasks for a Rails app (loaded by IntercomSync::Railtie).
+# Rake tasks for a Rails app (loaded by IntercomSync::Railtie). Their logic lives in
+# lib/intercom_sync/tasks/*.rb; each task here reads its arguments and ENV, and exits with the
+# status the logic returns (1 with a message for a usage error).
 namespace :intercom_sync do
-  user_class = -> { IntercomSync.configuration.user_class.to_s.then { |name| Object.const_get(name) } }
-  # Every task that talks to Intercom says why it cannot, and fails, when the sync is off.
-  require_active = -> { IntercomSync.configuration.inactive_reason&.then { |reason| abort(reason) } }
-
-  desc "Sync one user now: rake intercom_sync:sync[USER_ID]"
+  desc "Sync one user now and say what changed: rake \"intercom_sync:sync[USER_ID]\""
   task :sync, [:user_id] => :environment do |_, args|
-    require_active.call
-    puts SyncWithIntercom.perform(user_class.call.find(args.fetch(:user_id))).inspect
+    require "intercom_sync/tasks"
+    IntercomSync::Tasks.run { IntercomSync::Tasks::OneUser.sync(args[:user_id]) }
   end
 
-  desc "Show what syncing one user would change, without writing: rake intercom_sync:plan[USER_ID]"
+  desc "Show what syncing one user would change (field: ours -> Intercom's), writing nothing: " \
+       "rake \"intercom_sync:plan[USER_ID]\""
   task :plan, [:user_id] => :environment do |_, args|
-    require_active.call
-    result = SyncWithIntercom.plan(user_class.call.find(args.fetch(:user_id)))
-    puts result.inspect
-    result.planned.each { |call| puts "  #{call['method']} #{call['path']} #{call['body']&.to_json}" }
+    require "intercom_sync/tasks"
+    IntercomSync::Tasks.run { IntercomSync::Tasks::OneUser.plan(args[:user_id]) }
   end
 
-  desc "Sync every user in this process, reading contacts 150 per request: rake intercom_sync:sync_all[CONCURRENCY]"
+  backfill = lambda do |env|
+    require "intercom_sync/tasks"
+    $stdout.sync = true # progress reaches a pipe (cron, CI) as it happens
+    IntercomSync::Tasks.run do
+      IntercomSync::Tasks::Backfill.new(IntercomSync::Tasks::Backfill.options_from_env(env)).run
+    end
+  end
+
+  desc "Sync every user (SCOPE=name SINCE=date CONCURRENCY=8 ENQUEUE=1 FRESH=1 CURSOR=path PROGRESS_EVERY=5), " \
+       "resuming an interrupted run"
+  task(backfill: :environment) { backfill.call(ENV) }
+
+  desc "Deprecated: rake intercom_sync:backfill CONCURRENCY=N"
   task :sync_all, [:concurrency] => :environment do |_, args|
-    require_active.call
-    done = 0
-    report = SyncWithIntercom.perform_all(user_class.call.all, concurrency: Integer(args[:concurrency] || 8),
-                                                               collect: false) do |outcome|
-      done += 1
-      warn "intercom_sync: user #{outcome.user&.id}: #{outcome.error.class}: #{outcome.error.message}" unless outcome.ok?
-      puts "#{done} users done" if (done % 1000).zero?
-    end
-    puts format("synced %<ok>d users, %<failed>d failed, %<requests>d requests in %<elapsed>.1f s",
-                ok: report.succeeded, failed: report.failed, requests: report.requests, elapsed: report.elapsed)
-    abort "intercom_sync: #{report.failed} users failed to sync" if report.failed.positive? # a cron sees it
+    given = args[:concurrency] ? " CONCURRENCY=#{args[:concurrency]}" : ""
+    warn "intercom_sync:sync_all is deprecated; this runs: rake intercom_sync:backfill#{given}"
+    backfill.call(args[:concurrency] ? ENV.to_h.merge("CONCURRENCY" => args[:concurrency]) : ENV)
   end
 
-  desc "Enqueue SyncWithIntercomJob for every user (queue crm_sync)"
+  desc "Deprecated: rake intercom_sync:backfill ENQUEUE=1"
   task enqueue_all: :environment do
-    require_active.call # jobs enqueued now would each do nothing
-    require "intercom_sync/job"
-    count = 0
-    user_class.call.find_each do |user|
-      SyncWithIntercomJob.perform_later(user)
-      count += 1
+    warn "intercom_sync:enqueue_all is deprecated; this runs: rake intercom_sync:backfill ENQUEUE=1"
+    backfill.call(ENV.to_h.merge("ENQUEUE" => "1"))
+  end
+
+  desc "List the custom data attributes the app sends that Intercom lacks; APPLY=1 creates them (SAMPLE=100 users)"
+  task attributes: :environment do
+    require "intercom_sync/tasks"
+    IntercomSync::Tasks.run do
+      options = IntercomSync::Tasks::EnvOptions.new(ENV)
+      IntercomSync::Tasks::Attributes.new(apply: options.boolean("APPLY"),
+                                          sample: options.integer("SAMPLE", default: 100, range: 1..100_000)).run
     end
-    puts "enqueued #{count} syncs"
   end
 
   desc "Run the Intercom emulator on 127.0.0.1 (PORT=4010 TOKEN=emulator-token)"

@@ -87,6 +87,16 @@ RSpec.describe "SyncWithIntercom: results, failures, dry runs and the job", sync
       expect(user.reload.metadata).to be_nil
       expect(team.reload.metadata).to be_nil
     end
+
+    it "carries the contact it read, before the planned writes, so a plan can show Intercom's values" do
+      user = create_user
+      SyncWithIntercom.perform(user)
+      user.reload.update!(email: "ann@new.example")
+      plan = SyncWithIntercom.plan(user)
+      expect(plan.fields_pushed).to eq(["email"])
+      expect(plan.contact).to include("id" => plan.contact_id, "email" => "ann@example.com")
+      expect(SyncWithIntercom.perform(user).contact).to be_nil
+    end
   end
 
   describe "SyncWithIntercomJob" do
