@@ -9,6 +9,6 @@ require "intercom_sync/testing/minitest"
 module ActiveSupport
   class TestCase
     parallelize(workers: :number_of_processors)
-    include IntercomSync::Testing::Minitest
+    include IntercomSync::Testing::MinitestHelpers
   end
 end
