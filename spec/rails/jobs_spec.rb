@@ -65,25 +65,27 @@ RSpec.describe "SyncWithIntercomJob in a Rails app", :rails_app do
   # needs helper C's feature (request.intercom_sync events)
   it "emits request.intercom_sync for every request, with its template, status, retries and rate limit" do
     requests = @report["events"].select { |event| event["name"] == "request.intercom_sync" }
-    served = @workspace.requests.size
+    served = @workspace.requests.size + @limited.requests.size
     expect(requests.size).to eq(served)
     expect(requests.map { |event| event["payload"].keys }.uniq.flatten)
-      .to include("method", "path", "status", "retries", "rate_limit_remaining")
+      .to include("method", "path", "status", "retries", "rate_limit_remaining", "error_class")
     create = requests.find { |event| event["payload"]["method"] == "POST" && event["payload"]["path"] == "/contacts" }
     expect(create["payload"]).to include("status" => 200, "retries" => 0)
-    expect(requests.map { |event| event["payload"]["path"] }).to include("/contacts/{id}")
+    paths = requests.map { |event| event["payload"]["path"] }
+    expect(paths).to include("/contacts/{id}/companies")
+    expect(paths).to all(match(%r{\A(/([a-z_]+|\{id\}))+\z})) # templates: no Intercom id, no user data
     expect(requests).to all(include("duration" => a_value >= 0))
   end
 
   # needs helper C's feature (sync.intercom_sync events)
-  it "emits sync.intercom_sync for each sync: user id, created, fields, requests, no error" do
+  it "emits sync.intercom_sync for each sync: user id, created, fields, requests, error class" do
     syncs = @report["events"].select { |event| event["name"] == "sync.intercom_sync" }
     first = syncs.find { |event| event["payload"]["user_id"].to_s == "1" }
-    expect(first["payload"]).to include("created" => true, "error" => nil)
-    expect(first["payload"]["pushed"]).to include("email", "custom_attributes")
+    expect(first["payload"]).to include("created" => true, "error_class" => nil, "fields_pulled" => [])
+    expect(first["payload"]["fields_pushed"]).to include("email", "custom_attributes")
     expect(first["payload"]["requests"]).to be_positive
     failed = syncs.find { |event| event["payload"]["user_id"].to_s == "3" }
-    expect(failed["payload"]["error"]).to eq("IntercomSync::RateLimitError")
+    expect(failed["payload"]["error_class"]).to eq("IntercomSync::RateLimitError")
   end
 
   # needs helper C's feature (the log subscriber)

@@ -7,15 +7,11 @@ require "sqlite3"
 # and its own emulator. Every task that exists today is expected to print what a person needs.
 #
 # needs helper E's feature: every example here (usage messages, the plan diff, backfill with
-# progress, resume and ENQUEUE, attributes) except "sync[ID] syncs that user".
+# progress, resume and ENQUEUE, attributes) except "sync[ID] syncs that user". The texts they
+# look for are the ones helper E's tasks print.
 RSpec.describe "The intercom_sync rake tasks in a Rails app", :rails_app do
   let(:emulator) { IntercomSync::Emulator.start(token: "e2e-rake-token") }
   let(:app) { RailsAppHarness::App.new(emulator: emulator) }
-
-  before(:context) do
-    # A backfill cursor an earlier, interrupted run left in the app's tmp/ would make this run resume.
-    FileUtils.rm_rf(Dir[File.join(RailsAppHarness::APP_ROOT, "tmp", "*")])
-  end
 
   after { emulator.stop }
 
@@ -76,28 +72,51 @@ RSpec.describe "The intercom_sync rake tasks in a Rails app", :rails_app do
   end
 
   describe "intercom_sync:backfill" do
-    # SINCE 2024-02-01 leaves users 18-30 (seeded a day apart from 2024-01-15); the paying scope
-    # (plan other than free) leaves nine of them.
+    # Each run keeps its cursor in the example's own file, never in the app's tmp/.
+    let(:cursor) { File.join(File.dirname(app.database), "backfill.cursor") }
+
+    def backfill(env = {})
+      rails("intercom_sync:backfill", env: { "CURSOR" => cursor }.merge(env))
+    end
+
+    # SINCE 2024-02-01 leaves users 18-30 (seeded a day apart from 2024-01-15, updated_at as
+    # created_at); the paying scope (plan other than free) leaves nine of them.
     it "syncs a scope of users since a date, with plain progress lines and a summary when piped" do
-      run = rails("intercom_sync:backfill", env: { "SCOPE" => "paying", "SINCE" => "2024-02-01", "CONCURRENCY" => "2" })
+      run = backfill("SCOPE" => "paying", "SINCE" => "2024-02-01", "CONCURRENCY" => "1")
 
       expect(run).to be_success
       expected = [18, 20, 21, 23, 24, 26, 27, 29, 30]
       expect(contact_external_ids).to match_array(expected.map(&:to_s))
       expect(synced_user_ids).to match_array(expected)
       expect(run.stdout).not_to include("\r") # no bar redrawn over itself in a log file
-      expect(run.stdout.lines.last).to match(/\b9\b.*synced|synced.*\b9\b/i)
-      expect(run.stdout.lines.last).to match(/\b0\b.*failed|failed.*\b0\b/i)
+      expect(run.stdout).to match(%r{\b9/9\b}) # a progress line
+      expect(run.stdout.lines.last).to match(/\b9 users synced, 0 failed\b/)
     end
 
+    # What a person runs first, in an app as `rails new` made it: SQLite, a pool of 5
+    # connections, Rails 7.2's busy_timeout. Found failing by this spec: with 8 workers some users
+    # fail with ActiveRecord::ConnectionTimeoutError, and "database is locked" even with 4
+    # (SQLite's busy_timeout waits holding the GVL, README "Bulk sync").
+    # needs a fix in the backfill (helper E) or the Rails integration: not assigned yet
+    it "syncs every user at the default concurrency in a stock Rails 7.2 app on SQLite" do
+      run = backfill
+
+      expect(run).to be_success, run.inspect
+      expect(synced_user_ids.size).to eq(30)
+      expect(run.stdout.lines.last).to match(/\b30 users synced, 0 failed\b/)
+    end
+
+    # Slowed a little by the emulator, so that the bar is drawn while users are still left.
     it "draws a progress bar with count, rate and ETA on a terminal" do
-      run = app.run_on_tty("bin/rails", "intercom_sync:backfill")
+      emulator.inject(:latency, seconds: 0.02)
+      run = app.run_on_tty("bin/rails", "intercom_sync:backfill", env: { "CURSOR" => cursor, "CONCURRENCY" => "1" })
 
       expect(run).to be_success
       expect(contact_external_ids.size).to eq(30)
       expect(run.stdout).to include("\r")
-      expect(run.stdout).to match(%r{30\s*/\s*30})
-      expect(run.stdout).to match(/ETA/i)
+      expect(run.stdout).to match(%r{30/30 users})
+      expect(run.stdout).to match(%r{users/s})
+      expect(run.stdout).to match(/ETA/)
     end
 
     # Slowed by the emulator so that it is still running when interrupted; the resumed run
@@ -105,43 +124,44 @@ RSpec.describe "The intercom_sync rake tasks in a Rails app", :rails_app do
     it "prints progress while it runs (flushed through a pipe), and resumes from where an interrupted run stopped" do
       emulator.inject(:latency, seconds: 0.2)
       lines = []
-      interrupted = app.popen("bin/rails", "intercom_sync:backfill", env: { "CONCURRENCY" => "1" }) do |stdin, out, waiter|
+      env = { "CURSOR" => cursor, "CONCURRENCY" => "1", "PROGRESS_EVERY" => "0.5" }
+      interrupted = app.popen("bin/rails", "intercom_sync:backfill", env: env) do |stdin, out, waiter|
         stdin.close
         reader = Thread.new { out.each_line { |line| lines << line } }
-        # until a line came through the pipe and a few users are done, or the run ended
+        # until a progress line came through the pipe and a few users are done, or the run ended
         600.times do
-          break if !waiter.alive? || (lines.any? && emulator.contacts.size >= 3)
+          break if !waiter.alive? || (lines.grep(%r{\b\d+/30\b}).any? && emulator.contacts.size >= 3)
 
           sleep 0.1
         end
         expect(waiter).to be_alive, "the backfill ended before it could be interrupted:\n#{lines.join}"
-        expect(lines).not_to be_empty # printed while running, not held back until exit
         Process.kill("INT", waiter.pid)
         status = waiter.value
         reader.join
         status
       end
-      done_first = synced_user_ids
-      expect(done_first.size).to be_between(1, 29)
-      expect(lines.join).to match(/resum/i) # says how to carry on
+      done_first = synced_user_ids.size
+      expect(done_first).to be_between(1, 29)
+      expect(lines.join).to match(/resume/i) # says how to carry on
       expect(interrupted).not_to be_success
 
       emulator.clear_faults!
-      resumed = rails("intercom_sync:backfill", env: { "CONCURRENCY" => "1" })
+      resumed = backfill("CONCURRENCY" => "1")
 
       expect(resumed).to be_success
-      expect(resumed.stdout).to match(/resum/i)
-      synced_again = resumed.stdout.lines.last[/(\d+)\s+(?:users?\s+)?synced|synced\s+(\d+)/i, 1].to_i
-      expect(synced_again).to be_between(30 - done_first.size - 1, 30 - done_first.size)
+      # the user in flight when the signal came may be done but not yet counted: it goes again
+      left = resumed.stdout[/Resuming.*?(\d+) left/m, 1].to_i
+      expect(left).to be_between(30 - done_first, 30 - done_first + 1)
+      expect(resumed.stdout.lines.last).to match(/\b30 users synced, 0 failed\b/) # the whole backfill
       expect(synced_user_ids.size).to eq(30)
       expect(contact_external_ids.tally.values.uniq).to eq([1]) # nobody created twice
     end
 
     it "enqueues SyncWithIntercomJob in batches with ENQUEUE=1, and says how many" do
-      run = rails("intercom_sync:backfill", env: { "ENQUEUE" => "1", "ACTIVE_JOB_QUEUE_ADAPTER" => "inline" })
+      run = backfill("ENQUEUE" => "1", "ACTIVE_JOB_QUEUE_ADAPTER" => "inline")
 
       expect(run).to be_success
-      expect(run.stdout).to match(/enqueued\s+30\b|30\s+(?:jobs\s+|syncs\s+)?enqueued/i)
+      expect(run.stdout).to match(/\b30 jobs enqueued, 0 failed/)
       expect(synced_user_ids.size).to eq(30) # the inline adapter ran each job as it was enqueued
     end
   end
@@ -152,7 +172,8 @@ RSpec.describe "The intercom_sync rake tasks in a Rails app", :rails_app do
       expect(listed).to be_success
       expect(listed.stdout).to include("plan", "seats", "tier")
       expect(listed.stdout).to include("APPLY=1")
-      expect(emulator.data_attributes).to be_empty
+      expect(emulator.data_attributes(:contact).map { |a| a["name"] }).not_to include("plan", "seats")
+      expect(emulator.data_attributes(:company).map { |a| a["name"] }).not_to include("tier")
 
       applied = rails("intercom_sync:attributes", env: { "APPLY" => "1" })
       expect(applied).to be_success
