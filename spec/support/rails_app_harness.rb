@@ -30,6 +30,8 @@ module RailsAppHarness
     # A database with the app's schema and db/seeds.rb (30 users, 3 teams), made on first use.
     def seeded_database
       @seeded_database ||= begin
+        # the development log the app appends to would otherwise grow by every run's boots
+        FileUtils.rm_f(Dir[File.join(APP_ROOT, "log", "*.log")])
         path = File.join(tmpdir, "seeded.sqlite3")
         run = App.new(root: APP_ROOT, database: path).run("bin/rails", "db:schema:load", "db:seed")
         raise "could not set up the rails_app database: #{run.inspect}" unless run.success?
