@@ -1,5 +1,7 @@
 # frozen_string_literal: true
 
+require "net/http"
+require "socket"
 require "sqlite3"
 
 # The intercom_sync rake tasks, run as `bin/rails intercom_sync:...` in the app under spec/ with
@@ -163,6 +165,44 @@ RSpec.describe "The intercom_sync rake tasks in a Rails app", :rails_app do
       expect(run).to be_success
       expect(run.stdout).to match(/\b30 jobs enqueued, 0 failed/)
       expect(synced_user_ids.size).to eq(30) # the inline adapter ran each job as it was enqueued
+    end
+  end
+
+  # needs helper D's feature (the stats endpoint without a token; a clean stop on Ctrl-C): the
+  # task itself is the rake file's, where the trap that stopped the server from trap context was.
+  describe "intercom_sync:emulator" do
+    it "says where it listens, answers GET /__emulator/stats without a token, and stops on Ctrl-C without a backtrace",
+       :aggregate_failures do
+      port = TCPServer.open("127.0.0.1", 0) { |server| server.addr[1] }
+      lines = []
+      said_before_stop = stats = nil
+      status = app.popen("bin/rails", "intercom_sync:emulator", env: { "PORT" => port.to_s }) do |stdin, out, waiter|
+        stdin.close
+        reader = Thread.new { out.each_line { |line| lines << line } }
+        600.times do # until it listens
+          break if !waiter.alive? || listening?(port)
+
+          sleep 0.1
+        end
+        sleep 0.2 # the line it prints as it starts, through the pipe
+        said_before_stop = lines.join
+        stats = Net::HTTP.get_response(URI("http://127.0.0.1:#{port}/__emulator/stats")) if waiter.alive?
+        Process.kill("INT", waiter.pid) if waiter.alive?
+        waiter.value.tap { reader.join }
+      end
+
+      expect(said_before_stop).to include("http://127.0.0.1:#{port}") # flushed, not held until exit
+      expect(stats&.code).to eq("200"), lines.join
+      expect(JSON.parse(stats.body)).to include("requests" => 0)
+      expect(lines.join).not_to match(/Error|aborted|from .*\.rb:\d+/)
+      expect(status).to be_success
+    end
+
+    def listening?(port)
+      TCPSocket.new("127.0.0.1", port).close
+      true
+    rescue SystemCallError
+      false
     end
   end
 
