@@ -1,0 +1,4 @@
+class Membership < ApplicationRecord
+  belongs_to :user
+  belongs_to :team
+end

@@ -1,0 +1,8 @@
+# The settings the app uses; token, base URL and the on switch come from ENV
+# (INTERCOM_ACCESS_TOKEN, INTERCOM_BASE_URL, INTERCOM_SYNC_ENABLED), which the specs point at an
+# emulator. spec/rails_app_spec.rb replaces this file with the generator's in a copy of the app.
+IntercomSync.configure do |config|
+  # Only these become custom attributes: a new column is not sent until it is listed here.
+  config.custom_attributes = %w[plan seats]
+  config.team_custom_attributes = %w[tier]
+end
