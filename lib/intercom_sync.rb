@@ -2,15 +2,10 @@
 
 require_relative "intercom_sync/version"
 
-begin
-  require "intercom_sync/intercom_sync_ext"
-rescue LoadError => e
-  raise LoadError, <<~MSG.chomp
-    intercom_sync's native extension could not be loaded (#{e.message}).
-    In a checkout, build it with `bundle exec rake compile`; as a gem, reinstall it with
-    `gem install intercom_sync` after `apt-get install libcurl4-openssl-dev libyajl-dev pkg-config`.
-  MSG
-end
+require_relative "intercom_sync/native_extension"
+# Builds the extension first in a checkout that lacks it (a Gemfile `path:` gem); else a
+# LoadError that says what to run in the app.
+IntercomSync::NativeExtension.load!
 
 # Everything a sync uses is loaded here, never on first use: a lazy load inside the first syncs
 # of a threaded process (Sidekiq, Puma, perform_all) lets other threads see a class half set up.
