@@ -29,7 +29,8 @@ require_relative "intercom_sync/sync"
 require_relative "intercom_sync/id_set"
 require_relative "intercom_sync/contact_pages"
 require_relative "intercom_sync/bulk"
-require_relative "intercom_sync/railtie" if defined?(Rails::Railtie)
+require_relative "intercom_sync/redacting_logger"
+require_relative "intercom_sync/engine" if defined?(Rails::Engine)
 
 # Keeps an app's users and teams in step with Intercom contacts and companies (API 2.x).
 module IntercomSync

@@ -156,7 +156,7 @@ module IntercomSync
 
     def logger
       @logger ||= if defined?(::Rails) && ::Rails.respond_to?(:logger) && ::Rails.logger
-                    ::Rails.logger
+                    RedactingLogger.new(::Rails.logger, self)
                   else
                     require "logger"
                     Logger.new($stderr, level: Logger::WARN)
