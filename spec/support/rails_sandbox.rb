@@ -113,9 +113,9 @@ class RailsSandbox
   def self.create(dir, gem_path: GEM_ROOT)
     @templates ||= {}
     template = @templates[gem_path] ||= begin
-      dir = Dir.mktmpdir("intercom-sync-app-template")
-      at_exit { FileUtils.rm_rf(dir) }
-      new(dir, gem_path: gem_path).setup
+      template_dir = Dir.mktmpdir("intercom-sync-app-template")
+      at_exit { FileUtils.rm_rf(template_dir) }
+      new(template_dir, gem_path: gem_path).setup
     end
     FileUtils.cp_r(File.join(template.root, "."), dir)
     new(dir, gem_path: gem_path)
