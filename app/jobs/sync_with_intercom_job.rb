@@ -25,11 +25,12 @@ class SyncWithIntercomJob < ActiveJob::Base
     if error.is_a?(IntercomSync::RateLimitError)
       raise error if executions >= RATE_LIMIT_ATTEMPTS
 
-      retry_job(wait: error.retry_in + rand)
+      reschedule(error, error.retry_in + rand, "rate limited", RATE_LIMIT_ATTEMPTS)
     elsif error.transient?
       raise error if executions >= TRANSIENT_ATTEMPTS
 
-      retry_job(wait: (executions**4) + 2 + rand(5))
+      reschedule(error, (executions**4) + 2 + rand(5), error.http_status ? "HTTP #{error.http_status}" : "transient failure",
+                 TRANSIENT_ATTEMPTS)
     else
       logger.error(IntercomSync.configuration.redact(
                      "[intercom_sync] #{self.class.name} #{job_id} gave up on #{user_label}: #{error.class}: #{error.message}"
@@ -51,6 +52,16 @@ class SyncWithIntercomJob < ActiveJob::Base
   end
 
   private
+
+  # Says why, at info: otherwise the log shows only ActiveJob's "Enqueued ... at <time>". The
+  # reason is a status or a class, never the error's message, which may quote the server.
+  def reschedule(error, wait, reason, attempts)
+    retry_job(wait: wait)
+    logger.info(format("[intercom_sync] %<job>s %<id>s rescheduled in %<wait>.1f s: %<reason>s (%<error>s), %<user>s, " \
+                       "attempt %<attempt>d of %<attempts>d",
+                       job: self.class.name, id: job_id, wait: wait, reason: reason, error: error.class.name,
+                       user: user_label, attempt: executions, attempts: attempts))
+  end
 
   # The user by class and id: the record's inspect would put all its columns in the log.
   def user_label
