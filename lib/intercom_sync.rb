@@ -14,6 +14,7 @@ require "digest/sha2"
 require "logger"
 
 require_relative "intercom_sync/errors"
+require_relative "intercom_sync/redacting_logger"
 require_relative "intercom_sync/configuration"
 require_relative "intercom_sync/client"
 require_relative "intercom_sync/custom_attributes"
@@ -29,7 +30,6 @@ require_relative "intercom_sync/sync"
 require_relative "intercom_sync/id_set"
 require_relative "intercom_sync/contact_pages"
 require_relative "intercom_sync/bulk"
-require_relative "intercom_sync/redacting_logger"
 require_relative "intercom_sync/engine" if defined?(Rails::Engine)
 
 # Keeps an app's users and teams in step with Intercom contacts and companies (API 2.x).

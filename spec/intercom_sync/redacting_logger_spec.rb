@@ -24,6 +24,13 @@ RSpec.describe IntercomSync::RedactingLogger do
     expect([logger.level, logger.debug?, evaluated, io.string]).to eq([Logger::INFO, false, false, ""])
   end
 
+  it "wraps any logger the app gives" do
+    config.logger = Logger.new(io)
+    config.logger.warn("given tok_abcdef123")
+    expect(io.string).to include("given [FILTERED]")
+    expect(config.logger).to be_a(described_class)
+  end
+
   it "is the default logger inside Rails, around Rails.logger" do
     rails = Module.new { def self.logger = @logger ||= Logger.new(StringIO.new) }
     stub_const("Rails", rails)
