@@ -7,7 +7,9 @@ require "rbconfig"
 #                       definite leaks that involve our .so; Ruby's own are not ours)
 #   rake spec:asan      the extension rebuilt with ASan + UBSan, the specs run against it
 #   rake spec:gc        the core specs under GC.stress, and with compaction after each example
-# Examples tagged :timing (wall-clock limits, lock waits) are left out under valgrind, which runs ~30x slower.
+# Examples tagged :timing (wall-clock limits, lock waits) are left out under valgrind, which runs ~30x slower;
+# those tagged :rails_app (they boot Rails apps in subprocesses, seconds each, outside the sanitizer
+# and valgrind anyway) are left out of all three, wherever they live.
 MEMORY_SPECS = "spec/intercom_sync spec/sync spec/app_data spec/resilience/bad_input_spec.rb"
 
 begin
@@ -18,7 +20,7 @@ begin
                       valgrind_suppressions_dir: File.expand_path("../spec/support/valgrind", __dir__))
   namespace :spec do
     RubyMemcheck::RSpec::RakeTask.new(valgrind: :compile) do |t|
-      t.rspec_opts = "--tag ~timing --tag ~subprocess #{MEMORY_SPECS}"
+      t.rspec_opts = "--tag ~timing --tag ~subprocess --tag ~rails_app #{MEMORY_SPECS}"
     end
   end
 rescue LoadError
@@ -44,7 +46,7 @@ namespace :spec do
             # rspec puts lib/ first on the load path, where `rake compile` leaves the plain build:
             # load the sanitized one before anything can require the other
             "RUBYOPT" => "#{ENV['RUBYOPT']} -rintercom_sync/intercom_sync_ext".strip }
-    sh env, "#{RbConfig.ruby} -S rspec --tag ~timing #{MEMORY_SPECS} spec/emulator spec/resilience"
+    sh env, "#{RbConfig.ruby} -S rspec --tag ~timing --tag ~rails_app #{MEMORY_SPECS} spec/emulator spec/resilience"
   end
 
   desc "The core specs under GC.stress, then with GC.compact and reference verification after each example"
@@ -52,9 +54,9 @@ namespace :spec do
     # GC.stress makes every allocation a full GC: the codec specs alone take minutes
     # (the configuration specs, which grew to ~140 examples of message formatting, take many
     # minutes under GC.stress and touch C only through Client.new: they run under compaction)
-    sh({ "GC_STRESS" => "1" }, "#{RbConfig.ruby} -S rspec spec/intercom_sync/json_spec.rb")
+    sh({ "GC_STRESS" => "1" }, "#{RbConfig.ruby} -S rspec --tag ~rails_app spec/intercom_sync/json_spec.rb")
     sh({ "ISYNC_COMPACT" => "1" },
-       "#{RbConfig.ruby} -S rspec --tag ~timing spec/intercom_sync/json_spec.rb spec/intercom_sync/client_spec.rb " \
+       "#{RbConfig.ruby} -S rspec --tag ~timing --tag ~rails_app spec/intercom_sync/json_spec.rb spec/intercom_sync/client_spec.rb " \
        "spec/intercom_sync/configuration_spec.rb spec/sync/find_or_create_spec.rb")
   end
 end
