@@ -230,7 +230,7 @@ module IntercomSync
       <<~MSG.chomp
         intercom_sync's native extension could not be loaded (#{error.message}).
         If libcurl or yajl is missing at run time: `sudo apt-get install libcurl4 libyajl2`.
-        If it was built for another Ruby, rebuild it, in the app's directory: #{
+        If it is damaged or was built for another Ruby, rebuild it, in the app's directory: #{
           checkout? ? "`#{BUILD_COMMAND} --clean`" : '`bundle pristine intercom_sync`'
         }.
       MSG
