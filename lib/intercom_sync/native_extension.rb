@@ -52,7 +52,7 @@ module IntercomSync
       reason = why_not_buildable
       raise NotLoadedError, missing_message(e, reason) if reason
 
-      build(announce: $stderr)
+      build(announce: $stderr, why: "first use of this checkout, about a minute")
       require FEATURE
     end
 
@@ -98,8 +98,9 @@ module IntercomSync
     end
 
     # Builds (force: even when the .so exists) and installs the .so; returns its path. announce
-    # gets a line when the build starts and ends. Raises BuildError naming the log.
-    def build(force: false, clean: false, announce: nil)
+    # gets a line (saying why, if given) when the build starts and ends. Raises BuildError naming
+    # the log.
+    def build(force: false, clean: false, announce: nil, why: nil)
       FileUtils.mkdir_p(build_dir)
       File.open(File.join(build_dir, "build.lock"), File::RDWR | File::CREAT, 0o644) do |lock|
         unless lock.flock(File::LOCK_EX | File::LOCK_NB)
@@ -109,14 +110,13 @@ module IntercomSync
         # Whoever held the lock may have built it meanwhile.
         return target if File.exist?(target) && !force
 
-        build_locked(clean: clean, announce: announce)
+        build_locked(clean: clean, announce: announce, why: why)
       end
     end
 
-    def build_locked(clean:, announce:)
-      FileUtils.rm_f(Dir[File.join(build_dir, "*")] - [File.join(build_dir, "build.lock")]) if clean
-      announce&.puts "intercom_sync: building the native extension in #{ROOT} (first use of this checkout, " \
-                     "about a minute); log: #{log_path}"
+    def build_locked(clean:, announce:, why:)
+      FileUtils.rm_rf(Dir[File.join(build_dir, "*")] - [File.join(build_dir, "build.lock")]) if clean
+      announce&.puts "intercom_sync: building the native extension in #{ROOT}#{" (#{why})" if why}; log: #{log_path}"
       started = Process.clock_gettime(Process::CLOCK_MONOTONIC)
       File.open(log_path, "w") do |log|
         log.puts "# intercom_sync #{VERSION}: building #{ROOT} with #{RbConfig.ruby} (#{RUBY_DESCRIPTION})"
