@@ -15,9 +15,9 @@ Gem::Specification.new do |spec|
   spec.license = "MIT"
   spec.required_ruby_version = ">= 3.1"
 
-  spec.files = Dir["lib/**/*.{rb,rake}", "exe/*", "ext/intercom_sync/*.{c,h,def,rb}", "README.md", "LICENSE"]
+  spec.files = Dir["lib/**/*.{rb,rake,tt}", "app/**/*.rb", "exe/*", "ext/intercom_sync/*.{c,h,def,rb}", "README.md", "LICENSE"]
   spec.bindir = "exe"
-  spec.executables = ["intercom-emulator"]
+  spec.executables = ["intercom-emulator", "intercom-sync-build"]
   spec.require_paths = ["lib"]
   spec.extensions = ["ext/intercom_sync/extconf.rb"]
 

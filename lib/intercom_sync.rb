@@ -2,15 +2,10 @@
 
 require_relative "intercom_sync/version"
 
-begin
-  require "intercom_sync/intercom_sync_ext"
-rescue LoadError => e
-  raise LoadError, <<~MSG.chomp
-    intercom_sync's native extension could not be loaded (#{e.message}).
-    In a checkout, build it with `bundle exec rake compile`; as a gem, reinstall it with
-    `gem install intercom_sync` after `apt-get install libcurl4-openssl-dev libyajl-dev pkg-config`.
-  MSG
-end
+require_relative "intercom_sync/native_extension"
+# Builds the extension first in a checkout that lacks it (a Gemfile `path:` gem); else a
+# LoadError that says what to run in the app.
+IntercomSync::NativeExtension.load!
 
 # Everything a sync uses is loaded here, never on first use: a lazy load inside the first syncs
 # of a threaded process (Sidekiq, Puma, perform_all) lets other threads see a class half set up.
@@ -20,6 +15,7 @@ require "logger"
 
 require_relative "intercom_sync/errors"
 require_relative "intercom_sync/warnings"
+require_relative "intercom_sync/redacting_logger"
 require_relative "intercom_sync/configuration"
 require_relative "intercom_sync/instrumentation"
 require_relative "intercom_sync/client"
@@ -37,9 +33,9 @@ require_relative "intercom_sync/id_set"
 require_relative "intercom_sync/contact_pages"
 require_relative "intercom_sync/bulk"
 require_relative "intercom_sync/caches"
-require_relative "intercom_sync/railtie" if defined?(Rails::Railtie)
-# The events' log lines, when ActiveSupport came first (a Rails app); else the Railtie loads it.
+# The events' log lines, when ActiveSupport came first (a Rails app); else the engine loads it.
 require_relative "intercom_sync/log_subscriber" if defined?(ActiveSupport::Notifications)
+require_relative "intercom_sync/engine" if defined?(Rails::Engine)
 
 # Keeps an app's users and teams in step with Intercom contacts and companies (API 2.x).
 module IntercomSync

@@ -16,8 +16,14 @@ namespace :gem do
         require "intercom_sync"
         so = $LOADED_FEATURES.grep(/intercom_sync_ext\\.so\\z/).first
         abort "extension not loaded from the installed gem: \#{so}" unless so&.start_with?(#{home.inspect})
-        rake_tasks = File.join(File.dirname(so), "tasks.rake")
-        abort "the Railtie's rake tasks are missing from the gem" unless File.exist?(rake_tasks)
+        gem_root = File.expand_path("../..", File.dirname(so))
+        # what the engine loads from the gem: its rake tasks, the job, the generator and its templates
+        %w[lib/intercom_sync/tasks.rake lib/intercom_sync/engine.rb app/jobs/sync_with_intercom_job.rb
+           lib/generators/intercom_sync/install/install_generator.rb
+           lib/generators/intercom_sync/install/templates/initializer.rb.tt
+           lib/generators/intercom_sync/install/templates/migration.rb.tt exe/intercom-sync-build].each do |file|
+          abort "\#{file} is missing from the gem" unless File.exist?(File.join(gem_root, file))
+        end
         require "intercom_sync/emulator"
         IntercomSync::Emulator.start do |emu|
           client = IntercomSync::Client.new(access_token: emu.token, base_url: emu.base_url)

@@ -7,9 +7,9 @@ require "rbconfig"
 #                       definite leaks that involve our .so; Ruby's own are not ours)
 #   rake spec:asan      the extension rebuilt with ASan + UBSan, the specs run against it
 #   rake spec:gc        the core specs under GC.stress, and with compaction after each example
-# Examples tagged :timing (wall-clock limits, lock waits) are left out under valgrind, which runs ~30x slower.
-# The :rails_app examples (spec/rails: a Rails app in subprocesses, where neither the sanitizer
-# nor valgrind follows) are never selected; the tag is excluded too, should one move among these.
+# Examples tagged :timing (wall-clock limits, lock waits) are left out under valgrind, which runs ~30x slower;
+# those tagged :rails_app (they boot Rails apps in subprocesses, seconds each, outside the sanitizer
+# and valgrind anyway) are left out of all three, wherever they live.
 MEMORY_SPECS = "spec/intercom_sync spec/sync spec/app_data spec/resilience/bad_input_spec.rb"
 
 begin

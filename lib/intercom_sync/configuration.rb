@@ -60,7 +60,6 @@ module IntercomSync
                   :user_custom_attributes_except, :team_custom_attributes_except,
                   :user_class
     attr_reader :unknown_attributes, :rate_limit, :enabled, :pace_requests, *NUMBER_SETTINGS.keys
-    attr_writer :logger
 
     NUMBER_SETTINGS.each do |name, (forms, valid)|
       define_method(:"#{name}=") do |value|
@@ -156,9 +155,14 @@ module IntercomSync
       raise ConfigurationError, "#{name} = #{value.inspect[0, 80]} is not valid: use true or false"
     end
 
+    # Any logger the app gives is wrapped so that no line reaches it with the access token in it.
+    def logger=(logger)
+      @logger = logger.nil? || logger.is_a?(RedactingLogger) ? logger : RedactingLogger.new(logger, self)
+    end
+
     def logger
       @logger ||= if defined?(::Rails) && ::Rails.respond_to?(:logger) && ::Rails.logger
-                    ::Rails.logger
+                    RedactingLogger.new(::Rails.logger, self)
                   else
                     require "logger"
                     Logger.new($stderr, level: Logger::WARN)

@@ -3,62 +3,7 @@
 require "active_job"
 require "intercom_sync"
 
-# The seed's job, now calling the native sync. An app that defines its own
-# SyncWithIntercomJob keeps it; this one is defined only when none exists.
-#
-# Failures are sorted, never swallowed silently, by Error#transient?, read from the error table
-# (ext/intercom_sync/isync_errors.def) that the client's own retries follow too:
-# - a rate limit reschedules the job for when Intercom's window refills, instead of holding a
-#   worker thread asleep (the sync runs with rate_limit: :raise);
-# - transient failures (network, most 5xx, 408, garbled answers, a busy client) retry with
-#   growing waits, then are raised for the queue backend to record;
-# - permanent ones (bad token, missing scope, data Intercom refuses, an email that belongs to
-#   another contact, a redirect, a 404, a configuration error) are discarded with an error in
-#   the log: retrying cannot help, and an admin must act;
-# - a user deleted before the job ran is discarded with one line in the log.
-# Anything else (the app's own errors) is left to the queue backend.
-unless defined?(SyncWithIntercomJob)
-  class SyncWithIntercomJob < ActiveJob::Base
-    queue_as :crm_sync
-
-    RATE_LIMIT_ATTEMPTS = 25
-    TRANSIENT_ATTEMPTS = 8
-
-    rescue_from(IntercomSync::Error) do |error|
-      if error.is_a?(IntercomSync::RateLimitError)
-        raise error if executions >= RATE_LIMIT_ATTEMPTS
-
-        retry_job(wait: error.retry_in + rand)
-      elsif error.transient?
-        raise error if executions >= TRANSIENT_ATTEMPTS
-
-        retry_job(wait: (executions**4) + 2 + rand(5))
-      else
-        logger.error(IntercomSync.configuration.redact(
-                       "[intercom_sync] #{self.class.name} #{job_id} gave up on #{user_label}: #{error.class}: #{error.message}"
-                     ))
-      end
-    end
-
-    # Only a record that is gone: a database that is down is the backend's to retry.
-    rescue_from(ActiveJob::DeserializationError) do |error|
-      missing = error.cause
-      raise error unless defined?(ActiveRecord::RecordNotFound) && missing.is_a?(ActiveRecord::RecordNotFound)
-
-      logger.info("[intercom_sync] #{self.class.name} #{job_id}: #{missing.model || 'its user'} #{missing.id} " \
-                  "no longer exists; nothing to sync, discarded")
-    end
-
-    def perform(user)
-      SyncWithIntercom.perform(user, rate_limit: :raise)
-    end
-
-    private
-
-    # The user by class and id: the record's inspect would put all its columns in the log.
-    def user_label
-      user = arguments.first
-      user.respond_to?(:id) ? "#{user.class.name} #{user.id}" : user.class.name
-    end
-  end
-end
+# SyncWithIntercomJob for apps that use ActiveJob without Rails (and for our specs). A Rails app
+# needs no require: IntercomSync::Engine autoloads the job, or the app's own one, by name; this
+# file leaves a SyncWithIntercomJob that exists, or that an autoloader will load, alone.
+require_relative "../../app/jobs/sync_with_intercom_job" unless defined?(SyncWithIntercomJob)

@@ -11,7 +11,7 @@ module IntercomSync
   #   [intercom_sync] POST /contacts 200 (3.1ms, 997/1000 left)
   #   [intercom_sync] synced user 42 (contact 6650f0..., created) in 12.4ms, 3 requests; pushed email, name
   #
-  # Attached when this file is loaded (the Railtie loads it; lib/intercom_sync.rb too when
+  # Attached when this file is loaded (the engine loads it; lib/intercom_sync.rb too when
   # ActiveSupport is loaded first). With a logger above debug the events count as silenced, so
   # the C core keeps no trace of the requests at all.
   class LogSubscriber < ActiveSupport::LogSubscriber

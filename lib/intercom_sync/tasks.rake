@@ -1,6 +1,6 @@
 # frozen_string_literal: true
 
-# Rake tasks for a Rails app (loaded by IntercomSync::Railtie). Their logic lives in
+# Rake tasks for a Rails app (loaded by IntercomSync::Engine). Their logic lives in
 # lib/intercom_sync/tasks/*.rb; each task here reads its arguments and ENV, and exits with the
 # status the logic returns (1 with a message for a usage error).
 namespace :intercom_sync do

@@ -29,6 +29,28 @@ RSpec.describe "SyncWithIntercomJob", sync: true do
     expect(emulator.requests.size).to eq(1)
   end
 
+  it "logs why it rescheduled itself at info: the wait, the reason, the user by class and id, the attempt" do
+    ActiveJob::Base.logger = Logger.new(log = StringIO.new)
+    emulator.inject(:status, status: 429, code: "rate_limit_exceeded", headers: { "X-RateLimit-Reset" => (Time.now.to_i + 7).to_s })
+    job = SyncWithIntercomJob.new(user)
+    job.perform_now
+    lines = log.string.lines.grep(/rescheduled/)
+    expect(lines.size).to eq(1), log.string
+    expect(lines.first).to match(/ INFO -- : \[intercom_sync\] SyncWithIntercomJob #{job.job_id} rescheduled in \d+\.\d s: rate limited \(IntercomSync::RateLimitError\), User #{user.id}, attempt 1 of 25$/)
+    expect(lines.first[/in (\S+) s/, 1].to_f).to be_within(2.5).of(enqueued.first[:at] - Time.now.to_f)
+    expect(log.string).not_to include(emulator.token, "ann@example.com")
+  end
+
+  it "logs the status or the class of a transient failure it retries, never the server's text" do
+    ActiveJob::Base.logger = Logger.new(log = StringIO.new)
+    emulator.inject(:status, status: 503, message: "upstream said ann@example.com")
+    job = SyncWithIntercomJob.new(user)
+    job.executions = 2
+    job.perform_now
+    expect(log.string).to match(/rescheduled in \d+\.\d s: HTTP 503 \(IntercomSync::ServiceUnavailableError\), User #{user.id}, attempt 3 of 8$/)
+    expect(log.string).not_to include("upstream said", "ann@example.com")
+  end
+
   it "retries transient failures with a growing wait" do
     emulator.inject(:status, status: 503)
     SyncWithIntercomJob.perform_now(user) # the first run: executions**4 + 2 + rand(5) = 3 to 7 s
