@@ -7,6 +7,7 @@
 # With INTERCOM_BASE_URL and INTERCOM_ACCESS_TOKEN both set, it syncs the sample users into that
 # workspace instead (it writes there: use a test workspace).
 require "fileutils"
+require "tmpdir"
 require "intercom_sync"
 require "intercom_sync/emulator"
 require "intercom_sync/job"
@@ -105,6 +106,31 @@ puts "Intercom: #{external ? IntercomSync.configuration.base_url : "the embedded
 
 run_pass("Pass 1: SyncWithIntercomJob for every user", users)
 second = run_pass("Pass 2: the same sync again, nothing changed since", users)
+
+# The rake tasks a Rails app gets from the engine, run here as `bin/rails intercom_sync:...` would.
+require "rake"
+Rake.application.init("demo", [])
+Rake::Task.define_task(:environment)
+load File.expand_path("../lib/intercom_sync/tasks.rake", __dir__)
+
+dan = users.last.reload
+dan.update!(plan: "enterprise", seats: 40, name: "Daniel Roe")
+puts "\nPass 3: Dan changed plan, seats and name in the app; bin/rails \"intercom_sync:plan[#{dan.id}]\" shows " \
+     "what a sync would do, writing nothing"
+Rake::Task["intercom_sync:plan"].invoke(dan.id.to_s)
+
+signups = 400
+now = Time.now
+User.insert_all(Array.new(signups) do |i|
+  { email: "signup#{i}@example.com", name: "Signup #{i}", plan: "free", seats: 1,
+    created_at: now - (30 * 86_400), updated_at: now }
+end)
+puts "\nPass 4: #{signups} more users signed up; bin/rails intercom_sync:backfill CONCURRENCY=4 syncs every user " \
+     "(a bar on a terminal, a line every second through a pipe)"
+Dir.mktmpdir("intercom_sync-demo") do |dir|
+  ENV.update("CONCURRENCY" => "4", "PROGRESS_EVERY" => "1", "CURSOR" => File.join(dir, "backfill.cursor"))
+  Rake::Task["intercom_sync:backfill"].invoke # exits 1 when a user failed
+end
 
 if emulator
   puts "\nIntercom now: #{emulator.contacts.count { |c| c['role'] == 'user' }} users, " \
