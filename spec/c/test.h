@@ -67,6 +67,7 @@ void test_sync_engine(void);    /* test_sync.c */
 void test_retry_policy(void);   /* test_retry.c */
 void test_error_table(void);    /* test_error.c */
 void test_contact_owner(void);
+void test_path_template(void);  /* test_trace.c */
 void test_http(const char *url); /* against the emulator at url */
 
 /* Runs every spec/c/cases/NAME.json fixture under dir (test_cases.c). */

@@ -24,6 +24,7 @@ int main(void)
     test_retry_policy();
     test_error_table();
     test_contact_owner();
+    test_path_template();
     const char *url = getenv("ISYNC_TEST_URL");
     if (url && *url) test_http(url);
     else fprintf(stderr, "ISYNC_TEST_URL not set: HTTP tests skipped\n");
