@@ -11,7 +11,16 @@ namespace :gem do
     mkdir_p "pkg"
     sh "gem build intercom_sync.gemspec --output #{gem_file} --quiet"
     Dir.mktmpdir("intercom_sync-gemhome") do |home|
-      sh "gem install --local --no-document --install-dir #{home} #{gem_file} --quiet"
+      env = { "GEM_HOME" => home, "GEM_PATH" => home, "BUNDLE_GEMFILE" => nil, "RUBYOPT" => nil }
+      # the runtime dependencies first, from the .gem files Bundler cached (--local: no network)
+      GEMSPEC.runtime_dependencies.each do |dependency|
+        cached = Gem::Specification.find_by_name(dependency.name, dependency.requirement).cache_file
+        abort "#{dependency.name}'s .gem is not in the gem cache (#{cached}): bundle install" unless File.exist?(cached)
+        sh env, "gem install --local --no-document --install-dir #{home} #{cached} --quiet"
+      end
+      # (RubyGems' --local install into a scratch --install-dir did not count the dependency just
+      # installed there; the check below loads the dependency, so a broken gemspec still fails)
+      sh env, "gem install --local --ignore-dependencies --no-document --install-dir #{home} #{gem_file} --quiet"
       check = <<~RUBY
         require "intercom_sync"
         so = $LOADED_FEATURES.grep(/intercom_sync_ext\\.so\\z/).first
@@ -24,6 +33,7 @@ namespace :gem do
            lib/generators/intercom_sync/install/templates/migration.rb.tt exe/intercom-sync-build].each do |file|
           abort "\#{file} is missing from the gem" unless File.exist?(File.join(gem_root, file))
         end
+        require "intercom_sync/tasks" # the rake tasks' logic, with its dependency (ruby-progressbar)
         require "intercom_sync/emulator"
         IntercomSync::Emulator.start do |emu|
           client = IntercomSync::Client.new(access_token: emu.token, base_url: emu.base_url)
@@ -31,7 +41,6 @@ namespace :gem do
         end
         puts "installed gem OK: \#{so}"
       RUBY
-      env = { "GEM_HOME" => home, "GEM_PATH" => home, "BUNDLE_GEMFILE" => nil, "RUBYOPT" => nil }
       Dir.chdir(Dir.tmpdir) { sh env, RbConfig.ruby, "-e", check, verbose: false }
     end
   end
