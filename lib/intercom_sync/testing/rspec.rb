@@ -11,10 +11,23 @@ require "intercom_sync/testing"
 module IntercomSync
   module Testing
     module RSpecMatchers
+      # The messages of a matcher whose expectation object (ContactExpectation,
+      # RequestExpectation) already says what Intercom has.
+      module ExpectationMessages
+        def failure_message
+          @expectation.failure_message
+        end
+
+        def failure_message_when_negated
+          @expectation.failure_message_when_negated
+        end
+      end
+
       # expect(user).to have_synced_intercom_contact (or a user id instead of the user), with
       # optional .with_attributes(hash) and .with_companies(team ids or teams).
       class HaveSyncedContact
         include ::RSpec::Matchers::Composable if defined?(::RSpec::Matchers::Composable)
+        include ExpectationMessages
 
         def initialize
           @attributes = nil
@@ -42,14 +55,6 @@ module IntercomSync
           !@expectation.present?
         end
 
-        def failure_message
-          @expectation.failure_message
-        end
-
-        def failure_message_when_negated
-          @expectation.failure_message_when_negated
-        end
-
         def description
           ContactExpectation.description(@attributes, @companies)
         end
@@ -58,6 +63,7 @@ module IntercomSync
       # expect { ... }.to make_intercom_requests / make_intercom_requests(2); .not_to: none.
       class MakeRequests
         include ::RSpec::Matchers::Composable if defined?(::RSpec::Matchers::Composable)
+        include ExpectationMessages
 
         def initialize(count)
           @expectation = RequestExpectation.new(count)
@@ -79,14 +85,6 @@ module IntercomSync
         def does_not_match?(block)
           @expectation.run(&block)
           !@expectation.met?
-        end
-
-        def failure_message
-          @expectation.failure_message
-        end
-
-        def failure_message_when_negated
-          @expectation.failure_message_when_negated
         end
 
         def description
