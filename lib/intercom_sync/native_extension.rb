@@ -1,9 +1,6 @@
 # frozen_string_literal: true
 
-require "etc"
-require "fileutils"
 require "rbconfig"
-require "shellwords"
 require_relative "version"
 
 module IntercomSync
@@ -42,6 +39,14 @@ module IntercomSync
     def load!
       require_or_build
       mark_spec_built
+    end
+
+    # What building needs, loaded only when a build happens: every app requires this file, and
+    # fileutils alone is more than the rest of the gem's Ruby to load.
+    def require_build_tools
+      require "etc"
+      require "fileutils"
+      require "shellwords"
     end
 
     def require_or_build
@@ -93,6 +98,7 @@ module IntercomSync
       return "this is an installed gem, which RubyGems builds" unless checkout? && File.exist?(EXTCONF)
       return "#{AUTO_BUILD_ENV}=0 turns the build on first require off" if ENV[AUTO_BUILD_ENV] == "0"
 
+      require_build_tools
       lib = File.dirname(target)
       "#{lib} is not writable by this user (#{Etc.getpwuid(Process.uid)&.name || Process.uid})" unless File.writable?(lib)
     end
@@ -101,6 +107,7 @@ module IntercomSync
     # gets a line (saying why, if given) when the build starts and ends. Raises BuildError naming
     # the log.
     def build(force: false, clean: false, announce: nil, why: nil)
+      require_build_tools
       FileUtils.mkdir_p(build_dir)
       File.open(File.join(build_dir, "build.lock"), File::RDWR | File::CREAT, 0o644) do |lock|
         unless lock.flock(File::LOCK_EX | File::LOCK_NB)
