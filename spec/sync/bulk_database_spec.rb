@@ -116,4 +116,35 @@ RSpec.describe "SyncWithIntercom.perform_all on a stock Rails database", sync: t
     end
   end
 
+  describe "SQLite's single writer" do
+    # A save that holds the write lock a little while (an after_save callback doing work, as
+    # apps' do) makes the workers' writes overlap: without our lock, the second writer waits in
+    # SQLite's busy_timeout holding the GVL, the first never gets to commit, and the second fails
+    # with "database is locked" after the timeout.
+    it "never fails a user with database is locked: our writes take turns, the requests do not" do
+      stub_const("SlowSavingUser", Class.new(User) { after_save { sleep 0.05 } })
+      create_users(8)
+      report = SyncWithIntercom.perform_all(SlowSavingUser.all, concurrency: 4, prefetch: false)
+
+      expect(report.errors.map(&:reason)).to eq([])
+      expect(User.all.map { |u| u.metadata["intercom_user_id"] }).to all(be_a(String))
+    end
+
+    it "lets a thread that holds the lock take it again (an app's callback that syncs another user)" do
+      lock = IntercomSync::SQLiteWriteLock
+      expect(lock.synchronize([User, Team]) { lock.synchronize([Team]) { :written } }).to eq(:written)
+      expect(lock.database_of(User)).to eq(File.expand_path(File.join(@dir, "stock.sqlite3")))
+      expect(lock.database_of(SyncHelpers::PoroUser)).to be_nil
+    end
+
+    it "lets a job thread and the bulk workers write the same file without failing" do
+      stub_const("SlowSavingUser", Class.new(User) { after_save { sleep 0.05 } })
+      users = create_users(6)
+      single = Thread.new { users.first(2).map { |u| SyncWithIntercom.perform(SlowSavingUser.find(u.id)) } }
+      report = SyncWithIntercom.perform_all(SlowSavingUser.where(id: users.drop(2).map(&:id)), concurrency: 3,
+                                                                                                 prefetch: false)
+      expect(single.value).to all(be_a(IntercomSync::Result))
+      expect(report.errors.map(&:reason)).to eq([])
+    end
+  end
 end
