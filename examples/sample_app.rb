@@ -17,12 +17,16 @@ module SampleApp
 
   LOCK_WAIT_MS = 10_000
 
+  # Only where the database config chose no `timeout:` of its own (SampleApp.connect's): a config
+  # with one keeps SQLite's busy_timeout, as a stock Rails app has it.
   ActiveRecord::ConnectionAdapters::SQLite3Adapter.set_callback(:checkout, :after) do
-    raw_connection.busy_handler_timeout = LOCK_WAIT_MS
+    raw_connection.busy_handler_timeout = LOCK_WAIT_MS unless pool.db_config.configuration_hash.key?(:timeout)
   end
 
   # ":memory:" gives each connection its own empty database: threads need a file.
   def connect(database = ":memory:")
+    # (The gem's own writes take turns without these settings, IntercomSync::SQLiteWriteLock;
+    # they are for the app's other writers: the specs' threads, another process.)
     # Writers take the lock when their transaction begins (IMMEDIATE): a deferred transaction that
     # read first cannot wait for the lock and fails with "database is locked" under threads.
     # No `timeout:` here: Rails 7.2 turns it into SQLite's busy_timeout, which waits holding the

@@ -5,6 +5,12 @@ module IntercomSync
   # is released while they wait on the network), all inside the process's shared rate-limit
   # budget. One user's failure never stops the others.
   #
+  # The workers share the users' database pool with the thread reading the users: without a
+  # concurrency, as many run as the pool serves (at most 8); a concurrency it cannot serve is
+  # refused (ConnectionBudget). A worker holds a connection only to read or write a user, never
+  # while it waits on Intercom, and its writes to a SQLite database take turns with the other
+  # syncs' (SQLiteWriteLock).
+  #
   # With prefetch, a feeder thread first reads the workspace's contacts 150 to a request
   # (ContactPages) and hands each user whose contact it found that contact, so an unchanged
   # user costs no request of its own; the users it did not find are then synced the usual way.
@@ -46,12 +52,17 @@ module IntercomSync
 
     PREFETCH = [true, false, :auto].freeze
 
-    def initialize(users, concurrency:, collect: true, prefetch: :auto, config: IntercomSync.configuration)
-      raise ArgumentError, "concurrency must be between 1 and 256" unless concurrency.is_a?(Integer) && concurrency.between?(1, 256)
+    # concurrency: nil for as many workers as the database pool serves, at most
+    # ConnectionBudget::DEFAULT_CONCURRENCY; a number the pool cannot serve raises
+    # ConfigurationError here, before any thread starts.
+    def initialize(users, concurrency: nil, collect: true, prefetch: :auto, config: IntercomSync.configuration)
+      unless concurrency.nil? || (concurrency.is_a?(Integer) && concurrency.between?(1, 256))
+        raise ArgumentError, "concurrency must be between 1 and 256"
+      end
       raise ArgumentError, "prefetch must be true, false or :auto" unless PREFETCH.include?(prefetch)
 
       @users = users
-      @concurrency = concurrency
+      @concurrency = ConnectionBudget.concurrency_for(users, concurrency)
       @collect = collect
       @prefetch = prefetch
       @config = config
@@ -192,18 +203,15 @@ module IntercomSync
       done << :finished
     end
 
+    # (Sync checks a connection out for its reads and its writes; one the app's code kept past
+    # them is returned before the worker's next user.)
     def sync_one(user, contact = nil, known_absent = false)
-      result = with_database { Sync.run(user, config: @config, contact: contact, known_absent: known_absent) }
+      result = Sync.run(user, config: @config, contact: contact, known_absent: known_absent)
       Outcome.new(user, result, nil)
     rescue StandardError => e # recorded for this user; the others go on
       Outcome.new(user, nil, e)
-    end
-
-    # A worker thread returns its database connection after each user.
-    def with_database(&block)
-      return block.call unless defined?(::ActiveRecord::Base) && ::ActiveRecord::Base.connected?
-
-      ::ActiveRecord::Base.connection_pool.with_connection(&block)
+    ensure
+      Database.release_connection(user.class)
     end
 
     def record(report, outcome)

@@ -5,6 +5,9 @@ module IntercomSync
   # succeeded. The user gets one update! (all or nothing); ids learned from Intercom are saved
   # even when the sync failed later, so a retry finds the same contact and companies instead
   # of creating new ones.
+  #
+  # The changes are worked out first; the writes then run in one transaction, holding the write
+  # lock of a SQLite database (SQLiteWriteLock) and a connection only for that long.
   class LocalUpdates
     def initialize(user, raw, config)
       @user = user
@@ -14,21 +17,32 @@ module IntercomSync
 
     # Returns whether a time zone from Intercom was saved.
     def apply(ids_only: false)
-      transaction do
-        timezone_saved = update_user(ids_only)
-        update_teams
-        timezone_saved
+      user_changes, writes = Database.with_connection(@user.class) do
+        changes = user_changes(ids_only)
+        [changes, (changes.empty? ? [] : [[@user, changes]]) + team_writes]
       end
+      save(writes) unless writes.empty?
+      timezone = @config.user_attributes[:timezone]
+      !timezone.nil? && user_changes.key?(timezone)
     end
 
     private
+
+    # The lock first, then a connection: a thread waiting for its turn holds none.
+    def save(writes)
+      SQLiteWriteLock.synchronize(writes.map { |record, _| record.class }) do
+        Database.with_connection(@user.class) do
+          transaction { writes.each { |record, changes| write(record, changes) } }
+        end
+      end
+    end
 
     def transaction(&block)
       klass = @user.class
       klass.respond_to?(:transaction) ? klass.transaction(&block) : block.call
     end
 
-    def update_user(ids_only)
+    def user_changes(ids_only)
       a = @config.user_attributes
       learned = @raw["user"] || {}
       changes = {}
@@ -45,8 +59,7 @@ module IntercomSync
       end
       changes.compact!
       changes.delete(nil) # a field the app mapped to nil (its model has none) is not saved
-      write(@user, changes) unless changes.empty?
-      !a[:timezone].nil? && changes.key?(a[:timezone])
+      changes
     end
 
     # Intercom's zone for the user, when it is a valid IANA name and differs from ours.
@@ -62,15 +75,16 @@ module IntercomSync
       current.to_s == zone ? nil : zone
     end
 
-    def update_teams
+    # [team, changes] for each team whose company ids were learned.
+    def team_writes
       t = @config.team_attributes
-      (@raw["teams"] || []).each do |learned|
+      (@raw["teams"] || []).filter_map do |learned|
         team = find_team(learned["id"])
         next unless team # (ModelContract checked its metadata before the first request)
 
         metadata = Snapshot.metadata_of(team, t[:metadata]).merge("intercom_company_id" => learned["intercom_company_id"])
         metadata["intercom_company_digest"] = learned["intercom_company_digest"] if learned["intercom_company_digest"]
-        write(team, { t[:metadata] => MetadataColumn.dump(team, t[:metadata], metadata) })
+        [team, { t[:metadata] => MetadataColumn.dump(team, t[:metadata], metadata) }]
       end
     end
 

@@ -27,10 +27,12 @@ module IntercomSync
       input_warnings = []
       warnings_once = []
       filtered = []
-      snapshot = Snapshot.build(user, config, known_attributes: IntercomSync.attribute_cache.fetch(workspace),
-                                              contact: contact, known_absent: known_absent,
-                                              warnings: input_warnings, warnings_once: warnings_once,
-                                              filtered: filtered)
+      # the reads (the user's teams, the app's as_json) on a connection returned before the requests
+      snapshot = Database.with_connection(user.class) do
+        Snapshot.build(user, config, known_attributes: IntercomSync.attribute_cache.fetch(workspace),
+                                     contact: contact, known_absent: known_absent,
+                                     warnings: input_warnings, warnings_once: warnings_once, filtered: filtered)
+      end
       say_once(config, warnings_once, filtered)
       raw, error = Instrumentation.requests(client) do
         Native.sync(client, Native.generate_json(snapshot), dry_run, config.sync_deadline)
@@ -110,9 +112,12 @@ module SyncWithIntercom
   # completes, for progress bars; returns a Bulk::Report with every outcome (collect: false
   # keeps only the counts, for very long runs). Accepts an Array or an ActiveRecord relation.
   #
+  # concurrency: 8 by default, or as many as the users' database pool serves when it has fewer
+  # connections; a number the pool cannot serve raises IntercomSync::ConfigurationError.
+  #
   # prefetch: read the workspace's contacts 150 per request instead of one lookup per user
   # (true, false, or :auto: when the pages are at most half as many as the users).
-  def perform_all(users, concurrency: 8, collect: true, prefetch: :auto, &block)
+  def perform_all(users, concurrency: nil, collect: true, prefetch: :auto, &block)
     return nil unless IntercomSync.configuration.active_or_warn
 
     IntercomSync::Bulk.new(users, concurrency: concurrency, collect: collect, prefetch: prefetch).run(&block)

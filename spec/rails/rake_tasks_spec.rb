@@ -97,15 +97,26 @@ RSpec.describe "The intercom_sync rake tasks in a Rails app", :rails_app do
 
     # What a person runs first, in an app as `rails new` made it: SQLite, a pool of 5
     # connections, Rails 7.2's busy_timeout. Found failing by this spec: with 8 workers some users
-    # fail with ActiveRecord::ConnectionTimeoutError, and "database is locked" even with 4
-    # (SQLite's busy_timeout waits holding the GVL, README "Bulk sync").
-    # needs a fix in the backfill (helper E) or the Rails integration: not assigned yet
+    # failed with ActiveRecord::ConnectionTimeoutError, and "database is locked" even with 4
+    # (SQLite's busy_timeout waits holding the GVL). Now the default fits the pool
+    # (ConnectionBudget) and our writes take turns (SQLiteWriteLock).
     it "syncs every user at the default concurrency in a stock Rails 7.2 app on SQLite" do
       run = backfill
 
       expect(run).to be_success, run.inspect
+      expect(run.stdout.lines.first).to eq("Backfill of all Users: 30 to sync, 4 at a time (the database pool has 5 connections).\n")
       expect(synced_user_ids.size).to eq(30)
       expect(run.stdout.lines.last).to match(/\b30 users synced, 0 failed\b/)
+    end
+
+    it "refuses a CONCURRENCY the database pool cannot serve, saying what to change, before syncing anyone" do
+      run = backfill("CONCURRENCY" => "8")
+
+      expect(run).not_to be_success
+      expect(run.stderr).to include("CONCURRENCY=8 needs 9 database connections", "has 5 (pool: in config/database.yml)",
+                                    "run at most 4 at a time, or set pool: 9 or more")
+      expect(run.output).not_to match(/from .*\.rb:\d+/) # an answer, not a backtrace
+      expect(emulator.requests).to be_empty
     end
 
     # Slowed a little by the emulator, so that the bar is drawn while users are still left.

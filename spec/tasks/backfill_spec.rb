@@ -86,4 +86,33 @@ RSpec.describe IntercomSync::Tasks::Backfill, sync: true do
     expect(out.string).to include("Backfill done: 3 users synced, 1 failed", "Failed User ids: #{users[0].id}\n")
     expect(File.exist?(cursor)).to be(false)
   end
+
+  context "with the pool of 5 connections a stock Rails app has" do
+    before do
+      ActiveRecord::Base.establish_connection(adapter: "sqlite3", database: File.join(@dir, "backfill.sqlite3"), pool: 5)
+    end
+
+    after { ActiveRecord::Base.connection_handler.clear_all_connections!(:all) }
+
+    it "runs as many workers as the pool serves, and says why they are fewer than 8" do
+      Array.new(3) { |i| create_user(email: "p#{i}@example.com") }
+      ActiveRecord::Base.connection_pool.release_connection # (a rake task's queries hold none)
+      out = StringIO.new
+      expect(backfill(out: out)).to eq(0)
+      expect(out.string.lines.first).to eq("Backfill of all Users: 3 to sync, 4 at a time (the database pool has 5 connections).\n")
+      expect(out.string).to include("Backfill done: 3 users synced, 0 failed")
+    end
+
+    it "refuses a CONCURRENCY the pool cannot serve before it starts, saying what to change" do
+      create_user
+      ActiveRecord::Base.connection_pool.release_connection
+      expect { backfill(CONCURRENCY: "8") }
+        .to raise_error(IntercomSync::Tasks::UsageError,
+                        "CONCURRENCY=8 needs 9 database connections (8 workers, 1 reading the users) but the " \
+                        "connection pool of User has 5 (pool: in config/database.yml): run at most 4 at a time, " \
+                        "or set pool: 9 or more")
+      expect(emulator.requests).to be_empty
+      expect(File.exist?(cursor)).to be(false)
+    end
+  end
 end

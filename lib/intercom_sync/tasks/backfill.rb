@@ -18,7 +18,8 @@ module IntercomSync
       def self.options_from_env(env)
         read = EnvOptions.new(env)
         Options.new(scope: read.string("SCOPE"), since: read.string("SINCE"),
-                    concurrency: read.integer("CONCURRENCY", default: 8, range: 1..256),
+                    # nil: as many as the database pool serves, at most 8 (ConnectionBudget)
+                    concurrency: read.integer("CONCURRENCY", default: nil, range: 1..256),
                     fresh: read.boolean("FRESH") || !read.boolean("RESUME", default: true),
                     cursor_path: read.string("CURSOR"), every: read.seconds("PROGRESS_EVERY", default: 5),
                     enqueue: read.boolean("ENQUEUE"), batch_size: read.integer("BATCH", default: 1000, range: 1..100_000))
@@ -62,6 +63,7 @@ module IntercomSync
         @previous = @state.slice("ok", "failed", "requests", "elapsed")
         @mark = LowWaterMark.new(@scope.relation, @pk, mark: @state["mark"], done_above: @state["done_above"])
         @remaining = remaining_relation
+        @concurrency, @budget_note = concurrency unless @options.enqueue
         @total = @remaining.count
         @ok = @failed = @requests = 0
         @shown_failures = 0
@@ -82,7 +84,7 @@ module IntercomSync
 
       def header
         what = @options.enqueue ? "enqueue a SyncWithIntercomJob for" : "sync"
-        how = @options.enqueue ? "in batches of #{@options.batch_size}" : "#{@options.concurrency} at a time"
+        how = @options.enqueue ? "in batches of #{@options.batch_size}" : "#{@concurrency} at a time#{@budget_note}"
         if resumed?
           done = @previous["ok"] + @previous["failed"]
           "Resuming the backfill of #{@scope.description} after #{@scope.klass.name} id #{@state['mark'].inspect} " \
@@ -93,12 +95,24 @@ module IntercomSync
         end
       end
 
+      # The workers to run and, when the database pool made them fewer than the default, why; a
+      # CONCURRENCY the pool cannot serve stops the task before it starts, saying what to change.
+      def concurrency
+        budget = ConnectionBudget.for(@remaining)
+        return [@options.concurrency || ConnectionBudget::DEFAULT_CONCURRENCY, nil] unless budget
+
+        workers = budget.concurrency(@options.concurrency, asked_as: "CONCURRENCY=#{@options.concurrency}")
+        [workers, (" (#{budget})" if budget.limited?(@options.concurrency))]
+      rescue ConfigurationError => e
+        raise UsageError, e.message
+      end
+
       def resumed?
         !@state["mark"].nil? || !@state["done_above"].empty? || (@previous["ok"] + @previous["failed"]).positive?
       end
 
       def sync_users
-        report = SyncWithIntercom.perform_all(@remaining, concurrency: @options.concurrency, collect: false) do |outcome|
+        report = SyncWithIntercom.perform_all(@remaining, concurrency: @concurrency, collect: false) do |outcome|
           record(outcome)
         end
         # the contact pages' requests are counted in the report only
