@@ -25,7 +25,7 @@ namespace :intercom_sync do
     end
   end
 
-  desc "Sync every user (SCOPE=name SINCE=date CONCURRENCY=8 ENQUEUE=1 FRESH=1 CURSOR=path PROGRESS_EVERY=5), " \
+  desc "Sync every user (SCOPE=name SINCE=date CONCURRENCY=N (8, or what the database pool serves) ENQUEUE=1 FRESH=1 CURSOR=path PROGRESS_EVERY=5), " \
        "resuming an interrupted run"
   task(backfill: :environment) { backfill.call(ENV) }
 
