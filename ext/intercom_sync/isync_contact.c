@@ -85,7 +85,9 @@ int plan_find(isync_sync *s, const op *o, isync_error *e)
         return queue(s, QUEUE_FRONT, (op){.kind = OP_CREATE_CONTACT, .flags = OPF_UNCHECKED}, e);
     }
     if (!stored && !s->dry_run && snapshot_is_fresh(&s->snap)) {
-        /* A dry run looks up: it must not plan a create for a contact that exists. */
+        /* Signed up moments ago, as the job usually runs: the lookup could only answer 404, so
+         * create first (a 409 runs it then; see the top of this file). A dry run looks up: it
+         * must not plan a create for a contact that exists. */
         return queue(s, QUEUE_FRONT, (op){.kind = OP_CREATE_CONTACT, .flags = OPF_FRESH}, e);
     }
     return queue(s, QUEUE_FRONT, (op){.kind = stored ? OP_GET_CONTACT : OP_FIND_EXTERNAL, .arg = stored}, e);
