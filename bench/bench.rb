@@ -73,8 +73,10 @@ url, stop = start_emulator(rtt_ms: RTT_MS, rate_limit: 1_000_000_000)
 puts "\n1. #{RTT_MS.round} ms round trip, unthrottled. A new connection costs 2 round trips before its first " \
      "request\n   (TCP + TLS 1.3, as https to Intercom; the official gem pins its own CA bundle, so the emulator " \
      "speaks\n   plain http and charges the handshake), each request 1 more."
-%w[new unchanged changed].each do |workload|
-  puts "\n workload: #{workload} users\n#{header}"
+{ "new" => "new users (signed up 3 days ago, as in a backfill)",
+  "fresh" => "fresh sign-ups (signed up a minute ago, as the job usually runs)",
+  "unchanged" => "unchanged users", "changed" => "changed users" }.each do |workload, title|
+  puts "\n workload: #{title}\n#{header}"
   baseline = run("official", workload, url, USERS)
   puts row(baseline, nil)
   puts row(run("sync", workload, url, USERS), baseline)

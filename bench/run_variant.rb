@@ -2,7 +2,8 @@
 
 # One benchmark run in a process of its own, so its CPU time and peak RSS are its own:
 #   ruby bench/run_variant.rb VARIANT WORKLOAD BASE_URL TOKEN USERS FIRST_ID
-# VARIANT: official | sync | bulk:N[:list|:lookup] (perform_all's prefetch: true, false, else :auto) ; WORKLOAD: new | unchanged | changed | memory
+# VARIANT: official | sync | bulk:N[:list|:lookup] (perform_all's prefetch: true, false, else :auto)
+# WORKLOAD: new (signed up 3 days ago) | fresh (signed up a minute ago) | unchanged | changed | memory
 # Prints one JSON line.
 require "json"
 require "logger"
@@ -64,7 +65,8 @@ sync_all = case variant
            else abort "unknown variant #{variant}"
            end
 
-users = Workload.users(count, first_id)
+# fresh: the job right after sign-up, inside the lead window (created first, leads searched)
+users = workload == "fresh" ? Workload.users(count, first_id, created_at: Time.now - 60) : Workload.users(count, first_id)
 out = { variant: variant, workload: workload, users: count }
 
 if workload == "memory"

@@ -19,15 +19,16 @@ module Workload
 
   module_function
 
-  # count users with ids from first_id, in teams of their own (each owns one, belongs to two).
-  def users(count, first_id)
+  # count users with ids from first_id, in teams of their own (each owns one, belongs to two),
+  # signed up 3 days ago (older than the lead window: a backfill's users) unless told otherwise.
+  def users(count, first_id, created_at: Time.now - (3 * 86_400))
     Array.new(count) do |i|
       id = first_id + i
       own = Team.new(id: id, domain: "team#{id}.example", created_at: Time.at(1_600_000_000), monthly_spend: 49.0,
                      metadata: {})
       shared = Team.new(id: first_id + count + (i % 10), domain: "shared#{i % 10}.example",
                         created_at: Time.at(1_600_000_000), monthly_spend: 10.0, metadata: {})
-      User.new(id: id, email: "user#{id}@example.com", name: "User #{id}", created_at: Time.now - (3 * 86_400),
+      User.new(id: id, email: "user#{id}@example.com", name: "User #{id}", created_at: created_at,
                last_request_at: Time.at(1_700_000_000), metadata: {}, teams: [own, shared], owned_teams: [own], seats: 3)
     end
   end

@@ -5,6 +5,13 @@
  *
  * Create is strict: a repeat answers 409 naming the existing contact, which we adopt
  * (unarchiving it if needed) instead of creating another.
+ *
+ * A fresh user (signed up inside the lead window) with no stored id is created before any
+ * lookup: the job usually runs right after sign-up, when the lookup could only answer 404. When
+ * that create conflicts, the lookup it skipped runs then, and only its 404 hands over to the
+ * contact the 409 named, so every conflict ends as it would have after a lookup: the contact with
+ * our external_id wins over one the 409 named for the email, and an archived contact is not
+ * unarchived before we know no other is ours.
  */
 #include "isync_engine.h"
 
@@ -76,6 +83,12 @@ int plan_find(isync_sync *s, const op *o, isync_error *e)
          * should it exist after all, the 409 names it and it is adopted as after any
          * duplicate create. */
         return queue(s, QUEUE_FRONT, (op){.kind = OP_CREATE_CONTACT, .flags = OPF_UNCHECKED}, e);
+    }
+    if (!stored && !s->dry_run && snapshot_is_fresh(&s->snap)) {
+        /* Signed up moments ago, as the job usually runs: the lookup could only answer 404, so
+         * create first (a 409 runs it then; see the top of this file). A dry run looks up: it
+         * must not plan a create for a contact that exists. */
+        return queue(s, QUEUE_FRONT, (op){.kind = OP_CREATE_CONTACT, .flags = OPF_FRESH}, e);
     }
     return queue(s, QUEUE_FRONT, (op){.kind = stored ? OP_GET_CONTACT : OP_FIND_EXTERNAL, .arg = stored}, e);
 }
@@ -161,10 +174,25 @@ int on_find_external(isync_sync *s, const op *o, isync_json *doc, isync_error *e
     return adopt_contact(s, doc, e);
 }
 
+/* Reads the contact a 409 named, unarchiving it first when the 409 said it is archived; it is
+ * adopted when it is the user's (on_get_contact). */
+static recovery read_named(isync_sync *s, const char *id, int archived, isync_error *e)
+{
+    if (queue(s, QUEUE_FRONT, (op){.kind = OP_GET_CONTACT, .flags = OPF_NAMED_BY_CONFLICT, .arg = id}, e)) {
+        return RECOVERY_FAILED;
+    }
+    if (archived && queue(s, QUEUE_FRONT, (op){.kind = OP_UNARCHIVE, .arg = id}, e)) return RECOVERY_FAILED;
+    return RECOVERED;
+}
+
 recovery find_external_failed(isync_sync *s, const op *o, const isync_error *outcome, isync_error *e)
 {
-    (void)o;
     if (!is_status(outcome, 404)) return NOT_RECOVERED;
+    if ((o->flags & OPF_FRESH) && o->arg) {
+        /* a fresh user's create conflicted and no contact has our external_id: the contact the
+         * 409 named is read as after any duplicate create */
+        return read_named(s, o->arg, (o->flags & OPF_NAMED_ARCHIVED) != 0, e);
+    }
     return queue(s, QUEUE_FRONT, (op){.kind = OP_CREATE_CONTACT}, e) ? RECOVERY_FAILED : RECOVERED;
 }
 
@@ -226,16 +254,17 @@ int on_create_contact(isync_sync *s, const op *o, isync_json *doc, isync_error *
 
 recovery create_contact_failed(isync_sync *s, const op *o, const isync_error *outcome, isync_error *e)
 {
+    if (is_status(outcome, 409) && (o->flags & OPF_FRESH)) {
+        /* a fresh user's create found a contact: the lookup it skipped runs now (the 409 may
+         * name a contact that only shares our email while another has our external_id) */
+        unsigned flags = OPF_FRESH | (outcome->archived ? OPF_NAMED_ARCHIVED : 0u);
+        const char *named = outcome->resource_id[0] ? outcome->resource_id : NULL;
+        op lookup = {.kind = OP_FIND_EXTERNAL, .flags = flags, .arg = named};
+        return queue(s, QUEUE_FRONT, lookup, e) ? RECOVERY_FAILED : RECOVERED;
+    }
     if (is_status(outcome, 409) && outcome->resource_id[0]) {
         /* it exists already (a concurrent job, or a retried create): adopt it */
-        op adopt = {.kind = OP_GET_CONTACT, .flags = OPF_NAMED_BY_CONFLICT, .arg = outcome->resource_id};
-        if (queue(s, QUEUE_FRONT, adopt, e)) {
-            return RECOVERY_FAILED;
-        }
-        if (outcome->archived && queue(s, QUEUE_FRONT, (op){.kind = OP_UNARCHIVE, .arg = outcome->resource_id}, e)) {
-            return RECOVERY_FAILED;
-        }
-        return RECOVERED;
+        return read_named(s, outcome->resource_id, outcome->archived, e);
     }
     if (is_status(outcome, 409) && (o->flags & OPF_UNCHECKED)) {
         /* an unchecked create whose conflict names no contact: look the user up after all */

@@ -140,8 +140,7 @@ int plan_contact(isync_sync *s, const op *o, isync_error *e)
     isync_json_gen_free(g);
     if (rc) return -1;
     /* step 7: a user created in the last 24 hours absorbs the leads with the same email */
-    const snapshot *u = &s->snap;
-    if (u->email && u->signed_up_at.known && u->now - u->signed_up_at.value < u->lead_window) {
+    if (s->snap.email && snapshot_is_fresh(&s->snap)) {
         return queue(s, QUEUE_BACK, (op){.kind = OP_SEARCH_LEADS, .page = 1}, e);
     }
     return 0;

@@ -98,6 +98,8 @@ typedef struct snapshot {
 
 int snapshot_parse(snapshot *snap, const char *json, size_t len, isync_error *e);
 void snapshot_free(snapshot *snap);
+/* 1 when the user signed up inside the lead window (the seed's "created in the last 24 hours"). */
+int snapshot_is_fresh(const snapshot *snap);
 /* The custom attributes of the user (MODEL_CONTACT) or of owned team i. */
 const isync_json *custom_of(const snapshot *snap, int model, size_t i);
 
@@ -152,7 +154,11 @@ typedef enum op_kind {
 enum op_flags {
     OPF_NAMED_BY_CONFLICT = 1, /* GET_CONTACT: the contact a 409 named (adopt, or a ConflictError) */
     OPF_UNCHECKED = 2,         /* CREATE_CONTACT: made without a lookup (known absent) */
-    OPF_AFTER_REUPSERT = 4     /* ATTACH: the second try, after a stale company id was upserted */
+    OPF_AFTER_REUPSERT = 4,    /* ATTACH: the second try, after a stale company id was upserted */
+    OPF_FRESH = 8,             /* CREATE_CONTACT: a fresh user's, made before the lookup it skips;
+                                * FIND_EXTERNAL: that lookup, after the create conflicted (a 404
+                                * hands over to the contact the 409 named, in arg) */
+    OPF_NAMED_ARCHIVED = 16    /* FIND_EXTERNAL after a fresh create: the 409 named an archived contact */
 };
 
 /* A queued step. Queue one with a compound literal naming only what it needs, e.g.

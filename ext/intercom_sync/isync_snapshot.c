@@ -271,6 +271,15 @@ int snapshot_parse(snapshot *snap, const char *json, size_t len, isync_error *e)
     return load_options(snap, e);
 }
 
+int snapshot_is_fresh(const snapshot *snap)
+{
+    if (!snap->signed_up_at.known) return 0;
+    long long age;
+    /* both come from the app: a difference that does not fit is far in the past or the future */
+    if (__builtin_sub_overflow(snap->now, snap->signed_up_at.value, &age)) return snap->signed_up_at.value > snap->now;
+    return age < snap->lead_window;
+}
+
 void snapshot_free(snapshot *snap)
 {
     isync_json_free(snap->doc);

@@ -10,20 +10,23 @@ RSpec.describe "sync under faults", sync: true do
 
   let(:team) { create_team("acme.com") }
   let(:other_team) { create_team("globex.com") }
+  # Signed up an hour ago: created without a lookup first, and the lead is merged into it.
   let(:user) { create_user(created_at: Time.now - 3600, teams: [team, other_team], owned: [team]) }
+  # Older than the lead window: looked up before any create, and the lead left alone.
+  let(:older_user) { create_user(created_at: Time.now - (3 * 86_400), teams: [team, other_team], owned: [team]) }
 
   # What a correct, complete sync of `user` leaves behind.
-  def expect_synced_once
+  def expect_synced_once(user = self.user, leads_left: 0)
     expect(emulator.contacts.count { |c| c["role"] == "user" && c["external_id"] == user.id.to_s }).to eq(1)
     contact = emulator.contact_by_external_id(user.id)
     expect(user.reload.metadata["intercom_user_id"]).to eq(contact["id"])
     expect(emulator.companies.map { |c| c["company_id"] }).to contain_exactly(team.id.to_s, other_team.id.to_s)
     expect(emulator.company_ids_of(contact["id"]).size).to eq(2)
     expect(team.reload.metadata["intercom_company_id"]).to eq(emulator.company_by_company_id(team.id)["id"])
-    expect(emulator.contacts.count { |c| c["role"] == "lead" }).to eq(0)
+    expect(emulator.contacts.count { |c| c["role"] == "lead" }).to eq(leads_left)
   end
 
-  def expect_untouched_locally
+  def expect_untouched_locally(user = self.user)
     expect(user.reload.metadata).to be_nil
     expect([team.reload.metadata, other_team.reload.metadata]).to eq([nil, nil])
   end
@@ -79,9 +82,8 @@ RSpec.describe "sync under faults", sync: true do
   describe "transient failures, retried to success" do
     {
       "503 on create" => [:status, { status: 503, method: "POST", path: "/contacts" }],
-      "502 HTML on lookup" => [:html, { status: 502, path: %r{find_by_external_id} }],
+      "body cut off on create" => [:truncate, { method: "POST", path: "/contacts" }],
       "connection reset before the upsert" => [:reset, { method: "POST", path: "/companies" }],
-      "body cut off on lookup" => [:truncate, { path: %r{find_by_external_id} }],
       "malformed JSON on search" => [:malformed_json, { path: "/contacts/search" }],
       "empty 200 on attach" => [:empty_body, { method: "POST", path: %r{/companies\z} }],
       "a timeout on create" => [:latency, { seconds: 2, method: "POST", path: "/contacts" }]
@@ -91,6 +93,18 @@ RSpec.describe "sync under faults", sync: true do
         emulator.inject(kind, times: 2, **options)
         SyncWithIntercom.perform(user)
         expect_synced_once
+      end
+    end
+
+    {
+      "502 HTML on lookup" => [:html, { status: 502, path: %r{find_by_external_id} }],
+      "body cut off on lookup" => [:truncate, { path: %r{find_by_external_id} }]
+    }.each do |name, (kind, options)|
+      it "#{name} (a user older than the lead window)" do
+        emulator.inject(kind, times: 2, **options)
+        SyncWithIntercom.perform(older_user)
+        expect(emulator.requests.count { |r| r.path.include?("find_by_external_id") }).to eq(3)
+        expect_synced_once(older_user, leads_left: 1)
       end
     end
   end
@@ -107,10 +121,18 @@ RSpec.describe "sync under faults", sync: true do
       "a JSON array instead of an object" => [[:body, { body: [1, 2] }], IntercomSync::ParseError],
       "401" => [[:status, { status: 401, code: "unauthorized" }], IntercomSync::AuthenticationError]
     }.each do |name, ((kind, options), error)|
-      it "#{name} on the contact lookup raise #{error}" do
+      it "#{name} on the contact lookup (a user older than the lead window) raise #{error}" do
         IntercomSync.configuration.max_response_bytes = 1_000_000
         emulator.inject(kind, path: %r{find_by_external_id}, **options)
-        expect { SyncWithIntercom.perform(user) }.to raise_error(error, /sync step "find contact by external id"/)
+        expect { SyncWithIntercom.perform(older_user) }.to raise_error(error, /sync step "find contact by external id"/)
+        expect_untouched_locally(older_user)
+        expect(emulator.contacts.count { |c| c["role"] == "user" }).to eq(0)
+      end
+
+      it "#{name} on a fresh user's create raise #{error}" do
+        IntercomSync.configuration.max_response_bytes = 1_000_000
+        emulator.inject(kind, method: "POST", path: "/contacts", **options)
+        expect { SyncWithIntercom.perform(user) }.to raise_error(error, /sync step "create contact"/)
         expect_untouched_locally
         expect(emulator.contacts.count { |c| c["role"] == "user" }).to eq(0)
       end
