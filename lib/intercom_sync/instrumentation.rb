@@ -96,11 +96,19 @@ module IntercomSync
       end
     end
 
-    # start and finish: seconds on the monotonic clock, as ActiveSupport's own events.
+    # start and finish: seconds on the monotonic clock, as ActiveSupport's own events. A
+    # subscriber that raises is the app's bug, said once per event name in the log: raised here,
+    # it would replace the sync's outcome before the ids it learned are saved.
     def publish(name, start, finish, payload)
       notifications = ::ActiveSupport::Notifications
       event = notifications::Event.new(name, start, finish, notifications.instrumenter.id, payload)
       notifications.publish_event(event)
+    rescue StandardError => e
+      config = IntercomSync.configuration
+      return unless config.first_time?([:subscriber_error, name])
+
+      config.logger.error("[intercom_sync] a subscriber to #{name} raised #{e.class}: #{e.message} " \
+                          "(ignored, the sync went on; said once per process)")
     end
 
     def now

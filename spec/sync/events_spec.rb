@@ -186,6 +186,25 @@ RSpec.describe "ActiveSupport::Notifications events", sync: true do
     end
   end
 
+  # An app's subscriber is the app's code: its bug must not cost the sync what it learned (the
+  # request events are published when the native call returns, before the local writes).
+  it "saves what a sync learned and returns its result when a subscriber raises, saying so once" do
+    user = create_user
+    log = StringIO.new
+    IntercomSync.configuration.logger = Logger.new(log)
+    raising = %w[request.intercom_sync sync.intercom_sync].map do |name|
+      ActiveSupport::Notifications.subscribe(name) { raise ArgumentError, "subscriber bug" }
+    end
+    result = SyncWithIntercom.perform(user)
+    expect(result).to be_created
+    expect(user.reload.metadata["intercom_user_id"]).to eq(result.contact_id)
+    SyncWithIntercom.perform(user.reload)
+    expect(log.string.scan("a subscriber to").size).to eq(2) # once per event name, not per event
+    expect(log.string).to include("ArgumentError")
+  ensure
+    raising&.each { |s| ActiveSupport::Notifications.unsubscribe(s) }
+  end
+
   it "leaves a plain Ruby process (no ActiveSupport) syncing as before" do
     script = <<~RUBY
       require "intercom_sync"

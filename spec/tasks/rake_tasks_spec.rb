@@ -308,6 +308,16 @@ RSpec.describe "rake intercom_sync:*", sync: true, rake: true do
       expect(run_task("intercom_sync:attributes").out)
         .to include("contact: 4 custom attributes sent, 1 missing in Intercom:", "company: 4 custom attributes sent, 0 missing")
     end
+
+    it "says in one typed line that Intercom's list of attributes is unusable, creating nothing" do
+      emulator.reset!
+      create_user
+      emulator.inject(:body, method: "GET", path: "/data_attributes", body: { "type" => "list", "data" => [1, "x", nil] })
+      run = run_task("intercom_sync:attributes", env: { "APPLY" => "1" })
+      expect(run.status).to eq(1)
+      expect(run.err).to match(/IntercomSync::ParseError: .*data_attributes/)
+      expect(emulator.data_attributes.select { |a| a["custom"] }).to be_empty
+    end
   end
 
   describe "when the sync is off" do

@@ -80,9 +80,15 @@ module IntercomSync
         end
       end
 
-      # {name => {"type" =>, "custom" =>}} as Intercom lists them.
+      # {name => {"type" =>, "custom" =>}} as Intercom lists them. An answer that is not such a
+      # list is a ParseError: read as "none defined", APPLY=1 would create what may exist.
       def definitions(model)
-        data = client.get("/data_attributes?model=#{model}").body["data"] || []
+        body = client.get("/data_attributes?model=#{model}").body
+        data = body.is_a?(Hash) ? body.fetch("data", []) : nil
+        unless data.is_a?(Array) && data.all? { |d| d.is_a?(Hash) && d["name"].is_a?(String) }
+          raise IntercomSync::ParseError, "Intercom's GET /data_attributes?model=#{model} answer is not a list of " \
+                                          "named attributes; nothing was created"
+        end
         data.to_h { |d| [d["name"], { "type" => d["data_type"], "custom" => d["custom"] != false }] }
       end
 
