@@ -39,6 +39,22 @@ module IntercomSync
     def load!
       require_or_build
       mark_spec_built
+      warn_if_stale
+    end
+
+    # In a checkout, C sources newer than the loaded .so (a `git pull` into a path gem) mean Ruby
+    # code that may call what the old .so lacks (NoMethodError at the first sync): said at boot,
+    # with the command. Not rebuilt here: the old .so is already loaded in this process.
+    def warn_if_stale(out = $stderr)
+      return unless checkout? && File.exist?(target)
+
+      built = File.mtime(target)
+      newer = Dir[File.join(ROOT, "ext", "intercom_sync", "*.{c,h,def,rb}")].select { |f| File.mtime(f) > built }
+      return if newer.empty?
+
+      out.puts "intercom_sync: the native extension (#{target}, built #{built}) is older than its C sources " \
+               "(#{newer.map { |f| File.basename(f) }.sort.first(3).join(', ')}#{newer.size > 3 ? ', ...' : ''}); " \
+               "rebuild it: #{BUILD_COMMAND}"
     end
 
     # What building needs, loaded only when a build happens: every app requires this file, and

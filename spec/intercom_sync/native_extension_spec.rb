@@ -42,6 +42,30 @@ RSpec.describe IntercomSync::NativeExtension, subprocess: true do
     expect(Dir.exist?(File.join(@dir, "tmp"))).to be(false)
   end
 
+  describe "a checkout whose C sources changed after the .so was built (a git pull into a path gem)" do
+    # the built .so loads in a plain Ruby (not the ASan one that rake spec:asan builds)
+    before do
+      skip "the extension under test needs its sanitizer runtime preloaded" if ENV["LD_PRELOAD"].to_s.include?("asan")
+      FileUtils.touch(File.join(@dir, "intercom_sync.gemspec"))
+      so = "lib/intercom_sync/intercom_sync_ext.#{RbConfig::CONFIG['DLEXT']}"
+      FileUtils.cp(File.join(root, so), File.join(@dir, so))
+      # explicit times: a copy and a touch within one clock tick of the kernel get the same mtime
+      File.utime(Time.now - 30, Time.now - 30, File.join(@dir, so))
+      File.utime(Time.now - 60, Time.now - 60, *Dir[File.join(@dir, "ext/intercom_sync/*")])
+    end
+
+    it "loads and names the command to rebuild" do
+      File.utime(Time.now, Time.now, File.join(@dir, "ext/intercom_sync/isync_ops.c"))
+      out = require_gem
+      expect(out).to include("older than its C sources (isync_ops.c); rebuild it: bundle exec intercom-sync-build")
+      expect(out).to end_with("loaded\n")
+    end
+
+    it "says nothing when the .so is the newer" do
+      expect(require_gem).to eq("loaded\n")
+    end
+  end
+
   it "builds nothing in a checkout when INTERCOM_SYNC_AUTO_BUILD=0, and names the command" do
     FileUtils.touch(File.join(@dir, "intercom_sync.gemspec"))
     out = require_gem("INTERCOM_SYNC_AUTO_BUILD" => "0")
