@@ -14,14 +14,21 @@ module IntercomSync
       @redactor = redactor
     end
 
+    # A line the wrapped logger would drop is not redacted first (the token scan is the cost).
     def add(severity, message = nil, progname = nil, &block)
-      __getobj__.add(severity, redact(message), redact(progname), &redacting(block))
+      logger = __getobj__
+      return true if logger.respond_to?(:level) && (severity || ::Logger::UNKNOWN) < logger.level
+
+      logger.add(severity, redact(message), redact(progname), &redacting(block))
     end
     alias log add
 
     %i[debug info warn error fatal unknown].each do |level|
       define_method(level) do |progname = nil, &block|
-        __getobj__.public_send(level, redact(progname), &redacting(block))
+        logger = __getobj__
+        return true if level != :unknown && logger.respond_to?(:"#{level}?") && !logger.public_send(:"#{level}?")
+
+        logger.public_send(level, redact(progname), &redacting(block))
       end
     end
 

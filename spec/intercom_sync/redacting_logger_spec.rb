@@ -37,4 +37,22 @@ RSpec.describe IntercomSync::RedactingLogger do
     expect(config.logger).to be_a(described_class)
     expect(config.logger.__getobj__).to be(Rails.logger)
   end
+
+  it "does not redact a line the wrapped logger drops" do
+    redactor = Class.new do
+      attr_reader :calls
+
+      def redact(text)
+        (@calls ||= []) << text
+        text
+      end
+    end.new
+    logger = described_class.new(Logger.new(StringIO.new, level: Logger::WARN), redactor)
+    logger.debug("dropped")
+    logger.info { "dropped" }
+    logger.add(Logger::DEBUG, "dropped")
+    logger.warn("kept")
+    expect(redactor.calls).to eq(["kept"])
+  end
+
 end
