@@ -6,12 +6,13 @@
  * Create is strict: a repeat answers 409 naming the existing contact, which we adopt
  * (unarchiving it if needed) instead of creating another.
  *
- * A fresh user (signed up inside the lead window) with no stored id is created before any
- * lookup: the job usually runs right after sign-up, when the lookup could only answer 404. When
- * that create conflicts, the lookup it skipped runs then, and only its 404 hands over to the
- * contact the 409 named, so every conflict ends as it would have after a lookup: the contact with
- * our external_id wins over one the 409 named for the email, and an archived contact is not
- * unarchived before we know no other is ours.
+ * A user with no stored id is created before any lookup (config.create_first: every such user
+ * by default, or only those signed up inside the lead window): the job usually runs right after
+ * sign-up, when the lookup could only answer 404. When that create conflicts, the lookup it
+ * skipped runs then, and only its 404 hands over to the contact the 409 named, so every conflict
+ * ends as it would have after a lookup: the contact with our external_id wins over one the 409
+ * named for the email, and an archived contact is not unarchived before we know no other is
+ * ours. A conflict costs one request more than the lookup would have.
  */
 #include "isync_engine.h"
 
@@ -84,11 +85,11 @@ int plan_find(isync_sync *s, const op *o, isync_error *e)
          * duplicate create. */
         return queue(s, QUEUE_FRONT, (op){.kind = OP_CREATE_CONTACT, .flags = OPF_UNCHECKED}, e);
     }
-    if (!stored && !s->dry_run && snapshot_is_fresh(&s->snap)) {
-        /* Signed up moments ago, as the job usually runs: the lookup could only answer 404, so
-         * create first (a 409 runs it then; see the top of this file). A dry run looks up: it
-         * must not plan a create for a contact that exists. */
-        return queue(s, QUEUE_FRONT, (op){.kind = OP_CREATE_CONTACT, .flags = OPF_FRESH}, e);
+    if (!stored && !s->dry_run && snapshot_creates_first(&s->snap)) {
+        /* Most likely signed up moments ago, as the job usually runs: the lookup could only
+         * answer 404, so create first (a 409 runs it then; see the top of this file). A dry run
+         * looks up: it must not plan a create for a contact that exists. */
+        return queue(s, QUEUE_FRONT, (op){.kind = OP_CREATE_CONTACT, .flags = OPF_CREATE_FIRST}, e);
     }
     return queue(s, QUEUE_FRONT, (op){.kind = stored ? OP_GET_CONTACT : OP_FIND_EXTERNAL, .arg = stored}, e);
 }
@@ -188,8 +189,8 @@ static recovery read_named(isync_sync *s, const char *id, int archived, isync_er
 recovery find_external_failed(isync_sync *s, const op *o, const isync_error *outcome, isync_error *e)
 {
     if (!is_status(outcome, 404)) return NOT_RECOVERED;
-    if ((o->flags & OPF_FRESH) && o->arg) {
-        /* a fresh user's create conflicted and no contact has our external_id: the contact the
+    if ((o->flags & OPF_CREATE_FIRST) && o->arg) {
+        /* a create-first conflicted and no contact has our external_id: the contact the
          * 409 named is read as after any duplicate create */
         return read_named(s, o->arg, (o->flags & OPF_NAMED_ARCHIVED) != 0, e);
     }
@@ -254,10 +255,10 @@ int on_create_contact(isync_sync *s, const op *o, isync_json *doc, isync_error *
 
 recovery create_contact_failed(isync_sync *s, const op *o, const isync_error *outcome, isync_error *e)
 {
-    if (is_status(outcome, 409) && (o->flags & OPF_FRESH)) {
-        /* a fresh user's create found a contact: the lookup it skipped runs now (the 409 may
+    if (is_status(outcome, 409) && (o->flags & OPF_CREATE_FIRST)) {
+        /* a create-first found a contact: the lookup it skipped runs now (the 409 may
          * name a contact that only shares our email while another has our external_id) */
-        unsigned flags = OPF_FRESH | (outcome->archived ? OPF_NAMED_ARCHIVED : 0u);
+        unsigned flags = OPF_CREATE_FIRST | (outcome->archived ? OPF_NAMED_ARCHIVED : 0u);
         const char *named = outcome->resource_id[0] ? outcome->resource_id : NULL;
         op lookup = {.kind = OP_FIND_EXTERNAL, .flags = flags, .arg = named};
         return queue(s, QUEUE_FRONT, lookup, e) ? RECOVERY_FAILED : RECOVERED;

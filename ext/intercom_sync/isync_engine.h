@@ -74,6 +74,8 @@ typedef struct has_int {
 } has_int;
 
 typedef enum unknown_policy { POLICY_CREATE, POLICY_SKIP, POLICY_RAISE } unknown_policy;
+/* Which users with no stored id are created before any lookup (config.create_first). */
+typedef enum create_first { CREATE_FIRST_ALL, CREATE_FIRST_RECENT, CREATE_FIRST_NEVER } create_first;
 
 typedef struct snapshot {
     isync_json *doc;
@@ -92,6 +94,7 @@ typedef struct snapshot {
     size_t n_member, n_owned;
     isync_set owned_by_id;          /* owned team id -> index (first of duplicates wins) */
     unknown_policy policy;
+    create_first create_first;
     long long lead_window;
     long max_pages;
 } snapshot;
@@ -100,6 +103,8 @@ int snapshot_parse(snapshot *snap, const char *json, size_t len, isync_error *e)
 void snapshot_free(snapshot *snap);
 /* 1 when the user signed up inside the lead window (the seed's "created in the last 24 hours"). */
 int snapshot_is_fresh(const snapshot *snap);
+/* Whether a user with no stored id is created before any lookup (see isync_contact.c). */
+int snapshot_creates_first(const snapshot *snap);
 /* The custom attributes of the user (MODEL_CONTACT) or of owned team i. */
 const isync_json *custom_of(const snapshot *snap, int model, size_t i);
 
@@ -155,10 +160,10 @@ enum op_flags {
     OPF_NAMED_BY_CONFLICT = 1, /* GET_CONTACT: the contact a 409 named (adopt, or a ConflictError) */
     OPF_UNCHECKED = 2,         /* CREATE_CONTACT: made without a lookup (known absent) */
     OPF_AFTER_REUPSERT = 4,    /* ATTACH: the second try, after a stale company id was upserted */
-    OPF_FRESH = 8,             /* CREATE_CONTACT: a fresh user's, made before the lookup it skips;
+    OPF_CREATE_FIRST = 8,      /* CREATE_CONTACT: made before the lookup it skips (create_first);
                                 * FIND_EXTERNAL: that lookup, after the create conflicted (a 404
                                 * hands over to the contact the 409 named, in arg) */
-    OPF_NAMED_ARCHIVED = 16    /* FIND_EXTERNAL after a fresh create: the 409 named an archived contact */
+    OPF_NAMED_ARCHIVED = 16    /* FIND_EXTERNAL after a create-first: the 409 named an archived contact */
 };
 
 /* A queued step. Queue one with a compound literal naming only what it needs, e.g.

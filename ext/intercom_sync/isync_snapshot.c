@@ -231,6 +231,16 @@ static int load_options(snapshot *snap, isync_error *e)
     } else {
         return isync_error_set(e, ISYNC_E_INPUT, "unknown_attributes must be create, skip or raise");
     }
+    const char *first = nonempty_str(isync_json_get(options, "create_first"));
+    if (!first || strcmp(first, "all_users") == 0) {
+        snap->create_first = CREATE_FIRST_ALL;
+    } else if (strcmp(first, "recent_users") == 0) {
+        snap->create_first = CREATE_FIRST_RECENT;
+    } else if (strcmp(first, "never") == 0) {
+        snap->create_first = CREATE_FIRST_NEVER;
+    } else {
+        return isync_error_set(e, ISYNC_E_INPUT, "create_first must be all_users, recent_users or never");
+    }
     long long n;
     snap->lead_window = get_int(isync_json_get(options, "lead_window"), &n) ? n : DEFAULT_LEAD_WINDOW;
     snap->max_pages = get_int(isync_json_get(options, "max_pages"), &n) && n > 0 ? (long)n : DEFAULT_MAX_PAGES;
@@ -278,6 +288,16 @@ int snapshot_is_fresh(const snapshot *snap)
     /* both come from the app: a difference that does not fit is far in the past or the future */
     if (__builtin_sub_overflow(snap->now, snap->signed_up_at.value, &age)) return snap->signed_up_at.value > snap->now;
     return age < snap->lead_window;
+}
+
+int snapshot_creates_first(const snapshot *snap)
+{
+    switch (snap->create_first) {
+    case CREATE_FIRST_ALL: return 1;
+    case CREATE_FIRST_RECENT: return snapshot_is_fresh(snap);
+    case CREATE_FIRST_NEVER: break;
+    }
+    return 0;
 }
 
 void snapshot_free(snapshot *snap)

@@ -25,6 +25,7 @@ module IntercomSync
       id: :id, name: :domain, created_at: :created_at, monthly_spend: :monthly_spend, metadata: :metadata
     }.freeze
     UNKNOWN_ATTRIBUTE_POLICIES = %i[create skip raise].freeze
+    CREATE_FIRST_CHOICES = %i[all_users recent_users never].freeze
 
     DAY = 86_400
     BASE_URL_FORMS = ":us, :eu, :au (or their names as strings), or an absolute URL such as " \
@@ -59,7 +60,7 @@ module IntercomSync
     attr_accessor :access_token, :api_version, :ca_file, :user_attributes, :team_attributes,
                   :user_custom_attributes_except, :team_custom_attributes_except,
                   :user_class
-    attr_reader :unknown_attributes, :rate_limit, :enabled, :pace_requests, *NUMBER_SETTINGS.keys
+    attr_reader :unknown_attributes, :create_first, :rate_limit, :enabled, :pace_requests, *NUMBER_SETTINGS.keys
 
     NUMBER_SETTINGS.each do |name, (forms, valid)|
       define_method(:"#{name}=") do |value|
@@ -101,6 +102,7 @@ module IntercomSync
                                           metadata timezone updated_at]
       @team_custom_attributes_except = %i[created_at id _type metadata monthly_spend updated_at]
       @unknown_attributes = :create
+      @create_first = :all_users
       @lead_window = 24 * 60 * 60
       @user_class = "User"
       # Retries of transient failures (5xx, connection, timeout, garbled bodies): capped
@@ -136,6 +138,16 @@ module IntercomSync
     # IntercomSync::UnknownAttributeError before anything is written.
     def unknown_attributes=(policy)
       @unknown_attributes = self.class.choice(:unknown_attributes, policy, UNKNOWN_ATTRIBUTE_POLICIES)
+    end
+
+    # Which users with no stored Intercom id are created before any lookup: :all_users (a lookup
+    # could only answer 404 for a user the sync never saw), :recent_users (signed up inside
+    # lead_window), or :never. A create that finds the contact exists (409) runs the lookup it
+    # skipped and ends as a lookup would have: it costs one request more, never a duplicate.
+    # :never suits a first sync, one user at a time, of an app whose users are mostly in Intercom
+    # already without stored ids (perform_all reads contact pages instead of either).
+    def create_first=(choice)
+      @create_first = self.class.choice(:create_first, choice, CREATE_FIRST_CHOICES)
     end
 
     def pace_requests=(value)

@@ -53,7 +53,7 @@ module IntercomSync
         "contact" => contact,
         "known_absent" => known_absent || nil,
         "options" => { "unknown_attributes" => config.unknown_attributes.to_s,
-                       "lead_window" => config.lead_window.to_i }
+                       "create_first" => config.create_first.to_s, "lead_window" => config.lead_window.to_i }
       }.compact
     end
 

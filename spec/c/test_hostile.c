@@ -95,9 +95,11 @@ static char *repeat_json(const char *prefix, const char *item, size_t n, const c
     return b.data;
 }
 
+/* An older user (no lead search), looked up first: the hostile answers come to the lookup. */
 static const char *USER =
     "{\"external_id\":\"42\",\"email\":\"a@b.co\",\"name\":\"Ann\",\"signed_up_at\":100,\"now\":1000000,"
-    "\"custom_attributes\":{},\"teams\":[],\"known_attributes\":{\"contact\":{},\"company\":{}}}"; /* no lead search */
+    "\"custom_attributes\":{},\"teams\":[],\"known_attributes\":{\"contact\":{},\"company\":{}},"
+    "\"options\":{\"create_first\":\"never\"}}";
 
 static int valid_utf8(const char *s) { return isync_utf8_valid(s, strlen(s)); }
 
@@ -149,7 +151,8 @@ static void test_huge_lists(void)
 
     /* 80,000 data attributes: the first 2,000 kept, with a warning, quickly */
     const char *needs_list =
-        "{\"external_id\":\"42\",\"email\":\"a@b.co\",\"now\":1000,\"custom_attributes\":{\"plan\":\"pro\"}}";
+        "{\"external_id\":\"42\",\"email\":\"a@b.co\",\"now\":1000,\"custom_attributes\":{\"plan\":\"pro\"},"
+        "\"options\":{\"create_first\":\"never\"}}";
     char *attrs = repeat_json("{\"data\":[", "{\"name\":\"a%zu\",\"data_type\":\"string\"}", 80000, "]}");
     rule listed[] = {{"GET", "/data_attributes?model=contact", 200, attrs, 0, 0},
                      {"POST", "/data_attributes", 200, "{}", 0, 0},
@@ -170,6 +173,7 @@ static void test_huge_lists(void)
 
     /* a cached definition list is bounded the same way */
     char *cached = repeat_json("{\"external_id\":\"42\",\"now\":1000,\"custom_attributes\":{},"
+                               "\"options\":{\"create_first\":\"never\"},"
                                "\"known_attributes\":{\"company\":{},\"contact\":{",
                                "\"k%zu\":\"string\"", 5000, "}}}");
     rule found[] = {{"GET", "/contacts/find_by_external_id/42", 200, "{\"id\":\"u1\",\"external_id\":\"42\"}", 0, 0},
@@ -315,7 +319,8 @@ static void test_hostile_ids(void)
     /* a company upsert answering such an id is an error, not a shortened id */
     const char *owner = "{\"external_id\":\"42\",\"now\":1,\"custom_attributes\":{},"
                         "\"known_attributes\":{\"contact\":{},\"company\":{}},"
-                        "\"owned_teams\":[{\"id\":\"7\",\"company\":{\"name\":\"acme\"}}]}";
+                        "\"owned_teams\":[{\"id\":\"7\",\"company\":{\"name\":\"acme\"}}],"
+                        "\"options\":{\"create_first\":\"never\"}}";
     rule upsert[] = {{"GET", "/contacts/find_by_external_id/42", 200, "{\"id\":\"u1\",\"external_id\":\"42\"}", 0, 0},
                      {"POST", "/companies", 200, "{\"id\":\"c\\u0000x\"}", 0, 0},
                      {0, 0, 0, 0, 0, 0}};

@@ -9,6 +9,7 @@ RSpec.describe "a hostile server", sync: true do
     define_user_attributes
     define_company_attributes
     IntercomSync.configuration.sync_deadline = 5
+    IntercomSync.configuration.create_first = :never # the hostile answers come to the lookup
   end
 
   let(:user) { create_user(created_at: Time.now - (3 * 86_400)) }

@@ -12,7 +12,8 @@ RSpec.describe "sync under faults", sync: true do
   let(:other_team) { create_team("globex.com") }
   # Signed up an hour ago: created without a lookup first, and the lead is merged into it.
   let(:user) { create_user(created_at: Time.now - 3600, teams: [team, other_team], owned: [team]) }
-  # Older than the lead window: looked up before any create, and the lead left alone.
+  # Older than the lead window, and looked up before any create (the specs that use it set
+  # create_first = :never): the lookup's faults, and the lead left alone.
   let(:older_user) { create_user(created_at: Time.now - (3 * 86_400), teams: [team, other_team], owned: [team]) }
 
   # What a correct, complete sync of `user` leaves behind.
@@ -101,6 +102,7 @@ RSpec.describe "sync under faults", sync: true do
       "body cut off on lookup" => [:truncate, { path: %r{find_by_external_id} }]
     }.each do |name, (kind, options)|
       it "#{name} (a user older than the lead window)" do
+        IntercomSync.configuration.create_first = :never
         emulator.inject(kind, times: 2, **options)
         SyncWithIntercom.perform(older_user)
         expect(emulator.requests.count { |r| r.path.include?("find_by_external_id") }).to eq(3)
@@ -123,6 +125,7 @@ RSpec.describe "sync under faults", sync: true do
     }.each do |name, ((kind, options), error)|
       it "#{name} on the contact lookup (a user older than the lead window) raise #{error}" do
         IntercomSync.configuration.max_response_bytes = 1_000_000
+        IntercomSync.configuration.create_first = :never
         emulator.inject(kind, path: %r{find_by_external_id}, **options)
         expect { SyncWithIntercom.perform(older_user) }.to raise_error(error, /sync step "find contact by external id"/)
         expect_untouched_locally(older_user)

@@ -39,6 +39,7 @@ RSpec.describe "SyncWithIntercom.perform_all", sync: true, timing: true do
   end
 
   it "reports one user's failure without stopping the others" do
+    IntercomSync.configuration.create_first = :never
     bad = users[3]
     emulator.inject(:status, status: 400, code: "parameter_invalid", path: "/contacts/find_by_external_id/#{bad.id}")
     report = SyncWithIntercom.perform_all(users, concurrency: 3, prefetch: false) # each user looked up

@@ -1,9 +1,9 @@
 # frozen_string_literal: true
 
-# The job usually runs right after sign-up, when no contact exists yet: a user created inside
-# the lead window (config.lead_window, 24 hours) with no stored Intercom id is created without a
-# lookup first. Should a contact exist after all, the 409 answers it; the lookup the create
-# skipped runs then, so every conflict ends as it would have for an older user.
+# The job usually runs right after sign-up, when no contact exists yet: a user with no stored
+# Intercom id is created without a lookup first (config.create_first). Should a contact exist
+# after all, the 409 answers it; the lookup the create skipped runs then, so every conflict ends
+# as it would have after a lookup.
 RSpec.describe "SyncWithIntercom.perform: a fresh user is created first (step 1)", sync: true do
   before { define_user_attributes }
 
@@ -26,23 +26,66 @@ RSpec.describe "SyncWithIntercom.perform: a fresh user is created first (step 1)
     expect(user.reload.metadata["intercom_user_id"]).to eq(emulator.contact_by_external_id(user.id)["id"])
   end
 
-  it "looks up first once the user is older than the window, or has a stored id" do
-    old = create_user(created_at: Time.now - 86_401)
-    SyncWithIntercom.perform(old)
-    expect(contact_calls.first(2)).to eq(["GET /contacts/find_by_external_id/#{old.id}", "POST /contacts"])
-
-    emulator.clear_requests!
+  it "looks up first when the user has a stored id (the id is looked up, then the external id)" do
     stored = fresh_user(email: "bo@example.com", metadata: { "intercom_user_id" => "0123456789abcdef01234567" })
     SyncWithIntercom.perform(stored)
     expect(contact_calls.first(3)).to eq(["GET /contacts/0123456789abcdef01234567",
                                           "GET /contacts/find_by_external_id/#{stored.id}", "POST /contacts"])
   end
 
-  it "follows config.lead_window: with a window of 0 no user is fresh" do
-    IntercomSync.configuration.lead_window = 0
-    user = fresh_user
-    SyncWithIntercom.perform(user)
-    expect(contact_calls.first).to eq("GET /contacts/find_by_external_id/#{user.id}")
+  # config.create_first: :all_users (the default) creates any user with no stored id first, since
+  # a 409 ends exactly as a lookup would (it costs one request more than the lookup when the
+  # contact exists); :recent_users only those inside the lead window; :never always looks up.
+  describe "config.create_first" do
+    it "creates an older user with no stored id first too, by default (:all_users)" do
+      expect(IntercomSync.configuration.create_first).to eq(:all_users)
+      old = create_user(created_at: Time.now - (3 * 86_400))
+      result = SyncWithIntercom.perform(old)
+      expect(contact_calls).to eq(["POST /contacts"]) # outside the lead window: no lead search
+      expect(result).to be_created
+    end
+
+    it "adopts an older user's existing contact after the 409, updating it, with no duplicate" do
+      old = create_user(created_at: Time.now - (3 * 86_400), name: "Ann New")
+      existing = emulator.seed_contact(role: "user", external_id: old.id.to_s, email: "ann@example.com", name: "Ann")
+      SyncWithIntercom.perform(old)
+      expect(contact_calls).to eq(["POST /contacts", "GET /contacts/find_by_external_id/#{old.id}",
+                                   "PUT /contacts/#{existing['id']}"])
+      expect(emulator.contacts.size).to eq(1)
+      expect(emulator.contact(existing["id"])["name"]).to eq("Ann New")
+      expect(old.reload.metadata["intercom_user_id"]).to eq(existing["id"])
+    end
+
+    it ":recent_users looks an older user up first" do
+      IntercomSync.configuration.create_first = :recent_users
+      old = create_user(created_at: Time.now - 86_401)
+      SyncWithIntercom.perform(old)
+      expect(contact_calls.first(2)).to eq(["GET /contacts/find_by_external_id/#{old.id}", "POST /contacts"])
+
+      emulator.clear_requests!
+      SyncWithIntercom.perform(fresh_user(email: "bo@example.com"))
+      expect(contact_calls.first).to eq("POST /contacts")
+    end
+
+    it ":recent_users follows config.lead_window: with a window of 0 no user is recent" do
+      IntercomSync.configuration.create_first = :recent_users
+      IntercomSync.configuration.lead_window = 0
+      user = fresh_user
+      SyncWithIntercom.perform(user)
+      expect(contact_calls.first).to eq("GET /contacts/find_by_external_id/#{user.id}")
+    end
+
+    it ":never looks every user up first, fresh or not" do
+      IntercomSync.configuration.create_first = :never
+      user = fresh_user
+      SyncWithIntercom.perform(user)
+      expect(contact_calls.first(2)).to eq(["GET /contacts/find_by_external_id/#{user.id}", "POST /contacts"])
+    end
+
+    it "refuses anything else, naming the choices" do
+      expect { IntercomSync.configuration.create_first = :sometimes }
+        .to raise_error(IntercomSync::ConfigurationError, /create_first.*all_users.*recent_users.*never/)
+    end
   end
 
   it "still looks up in a dry run, which must not plan a create for a contact that exists" do
