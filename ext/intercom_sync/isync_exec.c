@@ -115,9 +115,18 @@ typedef enum step {
     STEP_SUSPENDED
 } step;
 
-/* Gives the slot back, with what the answer said of the window (rl; NULL: nothing). */
+/* Gives the shared slot back (rl: the answer's window, or NULL). */
+static void release_shared(isync_exec *x, const isync_rate_limit *rl)
+{
+    if (!x->shared_reserved) return;
+    x->shared_reserved = 0;
+    x->shared->done(x->shared->ctx, rl, x->io->now_ms(x));
+}
+
+/* Gives the slots back, with what the answer said of the window (rl; NULL: nothing). */
 static void release(isync_exec *x, const isync_rate_limit *rl)
 {
+    release_shared(x, rl);
     if (!x->reserved) return;
     isync_rate_limit none = {0, -1, -1, -1};
     isync_budget_done(x->budget, rl ? rl : &none, x->io->now_ms(x));
@@ -217,6 +226,17 @@ static step attempt(isync_exec *x, isync_error *e)
     if (x->pace) {
         wait = isync_budget_delay_ms(x->budget, now, x->io->random(x));
         x->reserved = 1;
+        if (x->shared) {
+            long shared_wait = x->shared->reserve(x->shared->ctx, now, x->io->random(x));
+            if (shared_wait == ISYNC_SHARED_INTERRUPTED) {
+                release(x, NULL); /* resumed, the attempt reserves both again */
+                return suspend(x);
+            }
+            if (shared_wait >= 0) {
+                x->shared_reserved = 1;
+                if (shared_wait > wait) wait = shared_wait;
+            }
+        }
     }
     if (wait <= 0) return start_transfer(x, e);
     /* the slot comes after the deadline: nothing is sent */
@@ -279,7 +299,9 @@ void isync_exec_cancel(isync_exec *x)
 {
     if (x->phase != ISYNC_EXEC_IDLE) isync_trace_end(x->trace, NULL, 1, x->retry_count);
     if (x->phase == ISYNC_EXEC_SENDING) x->io->cancel(x);
-    /* a suspended request gave its slot back already; one that never ran holds none */
+    /* a suspended request gave its slot back already; one that never ran holds none; the
+     * shared slot is kept while suspended, so it goes back now */
+    release_shared(x, NULL);
     x->reserved = 0;
     x->suspended = 0;
     x->phase = ISYNC_EXEC_IDLE;

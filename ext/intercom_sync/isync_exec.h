@@ -17,6 +17,23 @@
 
 typedef struct isync_exec isync_exec;
 
+/* A rate-limit budget kept outside the process, consulted next to the process's own before
+ * each request (when pacing): the binding's is a record in Redis that every process of the app
+ * shares (IntercomSync::SharedBudget), so N processes together stay inside one limit. The
+ * request waits for the later of the two slots. */
+typedef struct isync_shared_budget {
+    /* Reserves a slot for the next request: the wait in ms (>= 0); ISYNC_SHARED_UNUSABLE when
+     * the record cannot be reached (the process's budget alone paces this request); or
+     * ISYNC_SHARED_INTERRUPTED when the caller must stop (the request suspends, holding nothing). */
+    long (*reserve)(void *ctx, long long now_ms, unsigned int random);
+    /* The reserved request is over: rl is its answer's window, or NULL (no answer, cancelled). */
+    void (*done)(void *ctx, const isync_rate_limit *rl, long long now_ms);
+    void *ctx;
+} isync_shared_budget;
+
+#define ISYNC_SHARED_UNUSABLE (-1L)
+#define ISYNC_SHARED_INTERRUPTED (-2L)
+
 typedef struct isync_exec_io {
     long long (*now_ms)(isync_exec *x);        /* a clock in ms */
     unsigned int (*random)(isync_exec *x);     /* for jitter */
@@ -50,6 +67,7 @@ struct isync_exec {
     isync_retry_policy retry;
     int pace;                    /* spread requests over the rate-limit window */
     isync_budget *budget;        /* required when pace is set */
+    const isync_shared_budget *shared; /* also consulted when pacing; NULL: none (the default) */
     unsigned int random_state;   /* xorshift, never 0 */
     unsigned long retries;       /* requests repeated after a transient failure or a 429 */
     unsigned long paced;         /* waits before a request to stay inside the budget */
@@ -62,6 +80,7 @@ struct isync_exec {
     long long deadline_ms;       /* absolute, on io->now_ms's clock; 0: none */
     int retry_count;             /* retries made so far for this request */
     int reserved;                /* this request has a budget slot (released while suspended) */
+    int shared_reserved;         /* ... and one in the shared budget (kept while suspended) */
     int suspended;               /* the last run returned ISYNC_RUN_INTERRUPTED */
     long long wait_until;        /* the end of the pacing wait or backoff under way */
     isync_error last;            /* the failure before the current attempt, for TimeoutError */

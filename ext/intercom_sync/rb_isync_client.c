@@ -49,17 +49,32 @@ static size_t client_memsize(const void *p)
     return sizeof(rb_isync_client) + (size_t)64 * 1024; /* libcurl's handles and buffers, roughly */
 }
 
-/* No VALUEs are held, so no mark/compact. Not FREE_IMMEDIATELY: freeing closes sockets. */
+/* The one VALUE held: the shared budget, marked and moved with compaction. Not
+ * FREE_IMMEDIATELY: freeing closes sockets. */
+static void client_mark(void *p)
+{
+    rb_isync_client *c = p;
+    rb_gc_mark_movable(c->shared_budget);
+}
+
+static void client_compact(void *p)
+{
+    rb_isync_client *c = p;
+    c->shared_budget = rb_gc_location(c->shared_budget);
+}
+
 static const rb_data_type_t client_type = {
     .wrap_struct_name = "IntercomSync::Client",
-    .function = {.dmark = NULL, .dfree = client_free, .dsize = client_memsize},
-    .flags = 0,
+    .function = {.dmark = client_mark, .dfree = client_free, .dsize = client_memsize, .dcompact = client_compact},
+    .flags = RUBY_TYPED_WB_PROTECTED,
 };
 
 static VALUE client_alloc(VALUE klass)
 {
     rb_isync_client *c;
-    return TypedData_Make_Struct(klass, rb_isync_client, &client_type, c);
+    VALUE self = TypedData_Make_Struct(klass, rb_isync_client, &client_type, c);
+    c->shared_budget = Qnil;
+    return self;
 }
 
 static isync_http_config http_config(const isync_client_config *c)
@@ -284,6 +299,15 @@ static VALUE client_close(VALUE self)
     return Qnil;
 }
 
+/* Client#shared_budget=(budget): see rb_isync_shared_budget.c */
+static VALUE client_set_shared_budget(VALUE self, VALUE budget)
+{
+    rb_isync_client *c = get_client(self);
+    if (c->in_use) rb_raise(eIntercomSyncBusyError, "client is in use by another thread (use one client per thread)");
+    isync_shared_budget_attach(self, c, budget);
+    return budget;
+}
+
 static VALUE client_closed_p(VALUE self)
 {
     rb_isync_client *c = rb_check_typeddata(self, &client_type);
@@ -299,6 +323,8 @@ void isync_init_client(void)
     rb_define_method(cClient, "stats", client_stats, 0);
     rb_define_method(cClient, "rate_limit_state", client_rate_limit, 0);
     rb_define_method(cClient, "forget_rate_limit", client_forget_rate_limit, 0);
-    rb_define_method(cClient, "close", client_close, 0);
+    rb_define_private_method(cClient, "close_handles", client_close, 0);
+    rb_define_method(cClient, "shared_budget=", client_set_shared_budget, 1);
+    isync_shared_budget_init();
     rb_define_method(cClient, "closed?", client_closed_p, 0);
 }

@@ -5,6 +5,7 @@
  *   rb_isync_client.c   the TypedData client: set-up from options, fork, close, stats
  *   rb_isync_nogvl.c    one request through the core's loop with the GVL released
  *   rb_isync_perform.c  Client#perform: a Ruby request in, the answer back as Ruby objects
+ *   rb_isync_shared_budget.c  the core's shared budget (isync_shared_budget) over a Ruby object
  */
 #ifndef RB_ISYNC_CLIENT_H
 #define RB_ISYNC_CLIENT_H
@@ -23,7 +24,17 @@ struct rb_isync_client {
     int in_use;                 /* a request is running (the GVL is released while it waits) */
     int closed;
     isync_exec exec;            /* retry policy, pacing (budget shared by the workspace), counters */
+    /* The rate-limit budget shared with other processes (IntercomSync::SharedBudget), if any:
+     * a Ruby object the core calls through `shared` before and after each request. */
+    VALUE shared_budget;        /* Qnil: none */
+    isync_shared_budget shared;
+    int without_gvl;            /* the core's loop is running with the GVL released */
+    int pending_jump;           /* the state of an exception raised in shared_budget, to re-raise */
 };
+
+/* rb_isync_shared_budget.c: what Client#shared_budget= sets (budget: an object, or nil) */
+void isync_shared_budget_attach(VALUE self, rb_isync_client *c, VALUE budget);
+void isync_shared_budget_init(void);
 
 /* rb_isync_perform.c: Client#perform(method, path, body) -> [status, body, request_id, rate_limit] */
 VALUE isync_client_perform(VALUE self, VALUE method, VALUE path, VALUE body);

@@ -4,7 +4,8 @@
  * A Ruby interrupt (Thread#kill, Thread#raise, Timeout) calls our unblocking function, which
  * wakes libcurl's poll or wait from the interrupting thread; the loop returns having given its
  * budget slot back, Ruby raises (or not: then the loop resumes), and an ensure detaches the
- * unfinished transfer so the client stays usable.
+ * unfinished transfer so the client stays usable. An exception raised in the shared budget's
+ * Ruby (rb_isync_shared_budget.c) while the loop ran is re-raised here, once it has returned.
  */
 #include "rb_isync_client.h"
 
@@ -34,17 +35,23 @@ static void wake(void *http)
  * async-signal-safe. Saying so (RB_NOGVL_UBF_ASYNC_SAFE) spares Ruby 3.1 a round of timer-thread
  * wakeups, futexes and sched_yield at every GVL release: about 40% of the system time of a
  * request on loopback. */
-static void run_without_gvl(isync_http *http, isync_run_state (*fn)(void *arg), void *arg)
+static void run_without_gvl(rb_isync_client *c, isync_run_state (*fn)(void *arg), void *arg)
 {
     nogvl_call n = {fn, arg, ISYNC_RUN_INTERRUPTED};
     do {
         n.state = ISYNC_RUN_INTERRUPTED; /* stays so if Ruby skips the call for a pending interrupt */
-        rb_nogvl(call_fn, &n, wake, http, RB_NOGVL_UBF_ASYNC_SAFE);
+        rb_nogvl(call_fn, &n, wake, c->http, RB_NOGVL_UBF_ASYNC_SAFE);
+        if (c->pending_jump) {
+            int state = c->pending_jump;
+            c->pending_jump = 0;
+            rb_jump_tag(state);
+        }
         if (n.state == ISYNC_RUN_INTERRUPTED) rb_thread_check_ints(); /* may raise or kill */
     } while (n.state != ISYNC_RUN_DONE);
 }
 
 typedef struct exec_args {
+    rb_isync_client *client;
     isync_exec *exec;
     isync_json *doc;   /* the decoded answer; freed by the ensure unless the body returned */
     isync_error *e;
@@ -54,13 +61,16 @@ typedef struct exec_args {
 static isync_run_state exec_run(void *p)
 {
     exec_args *a = p;
-    return isync_exec_run(a->exec, &a->doc, a->e);
+    a->client->without_gvl = 1; /* the shared budget takes the GVL for its calls */
+    isync_run_state state = isync_exec_run(a->exec, &a->doc, a->e);
+    a->client->without_gvl = 0;
+    return state;
 }
 
 static VALUE exec_body(VALUE p)
 {
     exec_args *a = (exec_args *)p;
-    run_without_gvl(a->exec->http, exec_run, a);
+    run_without_gvl(a->client, exec_run, a);
     a->returned = 1;
     return Qnil;
 }
@@ -72,6 +82,7 @@ static VALUE exec_ensure(VALUE p)
 {
     exec_args *a = (exec_args *)p;
     isync_exec_cancel(a->exec);
+    a->client->pending_jump = 0; /* an exception is on its way out already */
     if (!a->returned) {
         isync_json_free(a->doc);
         a->doc = NULL;
@@ -83,7 +94,7 @@ isync_json *isync_client_call(rb_isync_client *c, const char *method, const char
                               size_t body_len, long long deadline_ms, isync_error *e)
 {
     isync_error_clear(e);
-    exec_args a = {&c->exec, NULL, e, 0};
+    exec_args a = {c, &c->exec, NULL, e, 0};
     isync_exec_start(&c->exec, method, path, body, body_len, deadline_ms);
     rb_ensure(exec_body, (VALUE)&a, exec_ensure, (VALUE)&a);
     return a.doc;

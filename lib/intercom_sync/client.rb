@@ -55,6 +55,14 @@ module IntercomSync
         raise_on_rate_limit: (rate_limit || config.rate_limit).to_sym == :raise,
         pace: pace.nil? ? config.pace_requests : pace
       )
+      @shared_budget = SharedBudget.for_client(config, config.workspace_key_for(@base_url, access_token))
+      self.shared_budget = @shared_budget if @shared_budget
+    end
+
+    # Closes the connections: libcurl's, and the shared budget's to Redis.
+    def close
+      @shared_budget&.close
+      close_handles
     end
 
     def get(path)

@@ -60,7 +60,7 @@ module IntercomSync
     attr_accessor :access_token, :api_version, :ca_file, :user_attributes, :team_attributes,
                   :user_custom_attributes_except, :team_custom_attributes_except,
                   :user_class
-    attr_reader :unknown_attributes, :create_first, :rate_limit, :enabled, :pace_requests, *NUMBER_SETTINGS.keys
+    attr_reader :unknown_attributes, :create_first, :rate_limit, :enabled, :pace_requests, :rate_limit_redis_url, *NUMBER_SETTINGS.keys
 
     NUMBER_SETTINGS.each do |name, (forms, valid)|
       define_method(:"#{name}=") do |value|
@@ -116,6 +116,10 @@ module IntercomSync
       @rate_limit_retries = 3
       # Space requests out once the window's budget runs low, instead of running into 429s.
       @pace_requests = true
+      # Off (nil): each process paces from Intercom's headers alone. A Redis URL: every process
+      # with the same URL and workspace shares one budget (SharedBudget), so many together stay
+      # inside the app's limit.
+      @rate_limit_redis_url = nil
       # A whole sync gives up (TimeoutError naming the step) after this many seconds.
       @sync_deadline = 120
 
@@ -148,6 +152,23 @@ module IntercomSync
     # already without stored ids (perform_all reads contact pages instead of either).
     def create_first=(choice)
       @create_first = self.class.choice(:create_first, choice, CREATE_FIRST_CHOICES)
+    end
+
+    REDIS_SCHEMES = %w[redis rediss unix].freeze
+
+    # A redis://, rediss:// or unix:// URL (the same Redis as Sidekiq's will do), or nil for none.
+    def rate_limit_redis_url=(url)
+      unless url.nil?
+        scheme = URI.parse(url.to_s).scheme if url.is_a?(String)
+        unless REDIS_SCHEMES.include?(scheme)
+          raise ConfigurationError, "rate_limit_redis_url is not valid: use a redis://, rediss:// or unix:// URL, or nil"
+        end
+
+        SharedBudget.require_redis_client!
+      end
+      @rate_limit_redis_url = url
+    rescue URI::InvalidURIError
+      raise ConfigurationError, "rate_limit_redis_url is not valid: use a redis://, rediss:// or unix:// URL, or nil"
     end
 
     def pace_requests=(value)

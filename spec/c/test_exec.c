@@ -386,6 +386,94 @@ static void test_trace(void)
     isync_trace_free(NULL);
 }
 
+/* A shared budget (another process's requests): its slot is waited for when it is the later,
+ * it hears every answer's window, gets its slot back on every path, and can stop the loop. */
+typedef struct fake_shared {
+    long wait;           /* what reserve answers */
+    int reserved, done, done_with_window;
+    long last_remaining;
+} fake_shared;
+
+static long shared_reserve(void *ctx, long long now_ms, unsigned int random)
+{
+    (void)now_ms;
+    (void)random;
+    fake_shared *s = ctx;
+    if (s->wait >= 0) s->reserved++;
+    return s->wait;
+}
+
+static void shared_done(void *ctx, const isync_rate_limit *rl, long long now_ms)
+{
+    (void)now_ms;
+    fake_shared *s = ctx;
+    s->done++;
+    if (rl && rl->present) {
+        s->done_with_window++;
+        s->last_remaining = rl->remaining;
+    }
+}
+
+static void test_shared_budget(void)
+{
+    static const answer window[] = {{200, ISYNC_OK, -1, 100, 90, 10}};
+    isync_exec x;
+    fake f;
+    isync_error e;
+    fake_shared s = {250, 0, 0, 0, 0};
+    isync_shared_budget shared = {shared_reserve, shared_done, &s};
+    setup(&x, &f, window, 1, &default_policy, "shared");
+    isync_budget_reset(f.budget);
+    x.shared = &shared;
+
+    /* the shared slot is later than the process's (none): waited for, then given back with the window */
+    isync_json *doc = isync_exec_call(&x, "GET", "/me", NULL, 0, 0, &e);
+    CHECK(doc != NULL && f.sleeps == 1 && f.last_sleep == 250 && x.paced == 1);
+    CHECK(s.reserved == 1 && s.done == 1 && s.done_with_window == 1 && s.last_remaining == 90);
+    CHECK(!x.shared_reserved && isync_budget_in_flight(f.budget) == 0);
+    isync_json_free(doc);
+
+    /* unusable (Redis down): the process's budget alone paces, nothing to give back */
+    s.wait = ISYNC_SHARED_UNUSABLE;
+    doc = isync_exec_call(&x, "GET", "/me", NULL, 0, 0, &e);
+    CHECK(doc != NULL && f.sleeps == 1 && s.reserved == 1 && s.done == 1);
+    isync_json_free(doc);
+
+    /* the caller must stop: suspended before anything is sent, holding no slot of either budget */
+    s.wait = ISYNC_SHARED_INTERRUPTED;
+    size_t sent = f.sent;
+    isync_exec_start(&x, "GET", "/me", NULL, 0, 0);
+    CHECK(isync_exec_run(&x, &doc, &e) == ISYNC_RUN_INTERRUPTED && doc == NULL);
+    CHECK(f.sent == sent && !f.transferring && isync_budget_in_flight(f.budget) == 0 && !x.shared_reserved);
+    /* resumed: both are reserved again */
+    s.wait = 0;
+    CHECK(isync_exec_run(&x, &doc, &e) == ISYNC_RUN_DONE && doc != NULL);
+    CHECK(s.reserved == 2 && s.done == 2);
+    isync_json_free(doc);
+
+    /* interrupted in the transfer and abandoned: the shared slot goes back at cancel, once */
+    f.interrupt_runs = 1;
+    isync_exec_start(&x, "GET", "/me", NULL, 0, 0);
+    CHECK(isync_exec_run(&x, &doc, &e) == ISYNC_RUN_INTERRUPTED);
+    CHECK(x.shared_reserved && s.done == 2); /* kept while suspended */
+    isync_exec_cancel(&x);
+    isync_exec_cancel(&x);
+    CHECK(s.done == 3 && !x.shared_reserved && isync_budget_in_flight(f.budget) == 0);
+
+    /* a slot past the deadline: nothing sent, both slots back */
+    s.wait = 60000;
+    sent = f.sent;
+    CHECK(isync_exec_call(&x, "GET", "/me", NULL, 0, f.now + 1000, &e) == NULL);
+    CHECK(e.kind == ISYNC_E_TIMEOUT && f.sent == sent && s.done == 4 && isync_budget_in_flight(f.budget) == 0);
+
+    /* no pacing: the shared budget is not asked */
+    setup(&x, &f, window, 1, &default_policy, NULL);
+    x.shared = &shared;
+    int reserved = s.reserved;
+    isync_json_free(isync_exec_call(&x, "GET", "/me", NULL, 0, 0, &e));
+    CHECK(s.reserved == reserved);
+}
+
 int main(void)
 {
     test_retry_then_success();
@@ -395,6 +483,7 @@ int main(void)
     test_pacing();
     test_interrupts();
     test_trace();
+    test_shared_budget();
     printf("exec: %d passed, %d failed\n", test_passed, test_failed);
     return test_failed ? 1 : 0;
 }
