@@ -8,6 +8,7 @@
 require "json"
 require "open3"
 require "rbconfig"
+require_relative "emulator_process"
 
 ROOT = File.expand_path("..", __dir__)
 RTT_MS = Float(ENV.fetch("RTT", "50"))
@@ -17,28 +18,12 @@ THROTTLED_USERS = Integer(ENV.fetch("THROTTLED_USERS", "1200"))
 CPU_USERS = Integer(ENV.fetch("CPU_USERS", "300"))
 MEMORY_USERS = Integer(ENV.fetch("MEMORY_USERS", "1000"))
 RESYNC_USERS = Integer(ENV.fetch("RESYNC_USERS", "3000"))
-TOKEN = "bench-token"
+TOKEN = EmulatorProcess::TOKEN
 
-# Starts an emulator process; returns [pid, base_url, stop].
+# Starts an emulator process; returns [base_url, stop].
 def start_emulator(rtt_ms:, rate_limit:)
-  cmd = [RbConfig.ruby, "-I#{ROOT}/lib", "#{ROOT}/exe/intercom-emulator", "--port", "0", "--token", TOKEN,
-         "--rtt", rtt_ms.to_s, "--rate-limit", rate_limit.to_s, "--handshake-rtts", "2"]
-  stdin, stderr, thread = Open3.popen2e(*cmd)
-  url = nil
-  while (line = stderr.gets)
-    break if (url = line[%r{http://127\.0\.0\.1:\d+}])
-  end
-  abort "emulator did not start" unless url
-  Thread.new { stderr.each_line { |_| nil } } # keep its pipe drained
-  system(RbConfig.ruby, "-I#{ROOT}/lib", "-e", <<~RUBY) || abort("could not define attributes")
-    require "intercom_sync"; require_relative "#{ROOT}/bench/workload"
-    Workload.define_attributes(#{url.inspect}, #{TOKEN.inspect})
-  RUBY
-  [url, lambda {
-    Process.kill("TERM", thread.pid)
-    thread.join
-    stdin.close
-  }]
+  emulator = EmulatorProcess.start(rtt_ms: rtt_ms, rate_limit: rate_limit)
+  [emulator.url, -> { emulator.stop }]
 end
 
 $next_id = 1_000_000

@@ -21,13 +21,18 @@ module Workload
 
   # count users with ids from first_id, in teams of their own (each owns one, belongs to two),
   # signed up 3 days ago (older than the lead window: a backfill's users) unless told otherwise.
+  # The ten shared teams are one object each, as rows of a teams table are: the Intercom company
+  # id the first sync stores on one is there for the next user in it.
   def users(count, first_id, created_at: Time.now - (3 * 86_400))
+    shared_teams = Array.new([count, 10].min) do |k|
+      Team.new(id: first_id + count + k, domain: "shared#{k}.example", created_at: Time.at(1_600_000_000),
+               monthly_spend: 10.0, metadata: {})
+    end
     Array.new(count) do |i|
       id = first_id + i
       own = Team.new(id: id, domain: "team#{id}.example", created_at: Time.at(1_600_000_000), monthly_spend: 49.0,
                      metadata: {})
-      shared = Team.new(id: first_id + count + (i % 10), domain: "shared#{i % 10}.example",
-                        created_at: Time.at(1_600_000_000), monthly_spend: 10.0, metadata: {})
+      shared = shared_teams[i % 10]
       User.new(id: id, email: "user#{id}@example.com", name: "User #{id}", created_at: created_at,
                last_request_at: Time.at(1_700_000_000), metadata: {}, teams: [own, shared], owned_teams: [own], seats: 3)
     end
@@ -35,11 +40,14 @@ module Workload
 
   # The "changed" workload: a new name, a new seat count, and a move from one shared team to another.
   def change!(users, first_id)
+    moved_teams = Array.new([users.size, 10].min) do |k|
+      Team.new(id: first_id + users.size + 10 + k, domain: "moved#{k}.example", created_at: Time.at(1_600_000_000),
+               monthly_spend: 5.0, metadata: {})
+    end
     users.each_with_index do |user, i|
       user.name = "#{user.name} (renamed)"
       user.seats += 1
-      user.teams[1] = Team.new(id: first_id + users.size + 10 + (i % 10), domain: "moved#{i % 10}.example",
-                               created_at: Time.at(1_600_000_000), monthly_spend: 5.0, metadata: {})
+      user.teams[1] = moved_teams[i % 10]
     end
   end
 
