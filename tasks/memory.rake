@@ -59,6 +59,6 @@ namespace :spec do
     sh({ "GC_STRESS" => "1" }, "#{RbConfig.ruby} -S rspec --tag ~rails_app spec/intercom_sync/json_spec.rb")
     sh({ "ISYNC_COMPACT" => "1" },
        "#{RbConfig.ruby} -S rspec --tag ~timing --tag ~rails_app spec/intercom_sync/json_spec.rb spec/intercom_sync/client_spec.rb " \
-       "spec/sync/find_or_create_spec.rb")
+       "spec/sync/find_or_create_spec.rb spec/intercom_sync/shared_budget_spec.rb")
   end
 end
