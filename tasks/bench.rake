@@ -1,6 +1,19 @@
 # frozen_string_literal: true
 
-desc "Benchmark against the official intercom gem (RTT=50 USERS=40 BULK_USERS=320 ...; see bench/bench.rb)"
-task bench: :compile do
-  ruby "bench/bench.rb"
+# rake bench runs every section below in turn, each printing its figures side by side; each
+# section also runs alone. Benchmarks print figures and ratios, they never pass or fail.
+BENCH_SECTIONS = {
+  clients: ["bench/bench.rb", "intercom_sync against the official intercom gem (RTT=50 USERS=40 BULK_USERS=320 ...)"],
+  workers: ["bench/workers.rb", "N processes on one rate limit, each alone or sharing a budget in Redis " \
+                                "(PROCESSES=\"2 4\" LIMIT=500 SECONDS_OF_WORK=40)"]
+}.freeze
+
+namespace :bench do
+  BENCH_SECTIONS.each do |name, (script, description)|
+    desc "Benchmark: #{description}"
+    task(name => :compile) { ruby script }
+  end
 end
+
+desc "Every benchmark section in turn (bench:#{BENCH_SECTIONS.keys.join(', bench:')})"
+task bench: BENCH_SECTIONS.keys.map { |name| "bench:#{name}" }
