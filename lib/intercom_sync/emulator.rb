@@ -119,7 +119,7 @@ module IntercomSync
     def stats
       log = requests
       { "requests" => log.size, "connections" => connections_opened, "rate_limited" => log.count { |r| r.status == 429 },
-        "contacts" => @store.all_contacts.size, "companies" => @store.all_companies.size }
+        "contacts" => @store.contact_count, "companies" => @store.company_count }
     end
 
     # New TCP connections accepted since start: a keep-alive client opens one.
@@ -214,7 +214,7 @@ module IntercomSync
         custom.each_key { |name| ensure_attribute("contact", name, custom[name]) }
         contact = @store.create_contact(attrs)
         contact["location"]["timezone"] = timezone if timezone
-        contact["archived"] = archived
+        @store.archive(contact["id"]) if archived
         deep_copy(contact)
       end
     end
