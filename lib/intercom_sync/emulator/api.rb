@@ -121,7 +121,8 @@ module IntercomSync
           return Reply.json(status, JSON.generate(body), "Content-Type" => JSON_TYPE)
         end
 
-        Reply.json(200, JSON.generate(@emulator.stats), "Content-Type" => JSON_TYPE)
+        routes = URI.decode_www_form(request.query).to_h["routes"] == "1"
+        Reply.json(200, JSON.generate(@emulator.stats(routes: routes)), "Content-Type" => JSON_TYPE)
       end
 
       def loopback?(address)
