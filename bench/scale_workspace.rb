@@ -20,7 +20,13 @@ module ScaleWorkspace
   FNV_OFFSET = 1_469_598_103_934_665_603
   FNV_MASK = (2**64) - 1
 
+  # when every user signed up: fixed, so the seed writer and the sync, in two processes
+  # seconds apart, see the same signed_up_at (and long ago: no lead search)
+  SIGNED_UP = Time.at(1_650_000_000)
+
   module_function
+
+  def users(count, first_id) = Workload.users(count, first_id, created_at: SIGNED_UP)
 
   # Intercom ids: 24 hex digits, contacts and companies from different ranges.
   def contact_id(user_id) = format("c%023x", Integer(user_id))

@@ -8,7 +8,7 @@ require_relative "../../bench/scale_workspace"
 # were not what the sync would have written (a field, an id, a company digest), the unchanged
 # users would cost writes (or creates) here.
 RSpec.describe "The scale benchmark's seeded workspace", sync: true do
-  let(:users) { Workload.users(2_000, 1) }
+  let(:users) { ScaleWorkspace.users(2_000, 1) }
 
   before do
     seed = StringIO.new
