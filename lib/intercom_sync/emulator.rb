@@ -10,6 +10,7 @@ require_relative "emulator/faults"
 require_relative "emulator/rate_limiter"
 require_relative "emulator/tls"
 require_relative "emulator/api"
+require_relative "emulator/workspace_seed"
 
 module IntercomSync
   # A stateful Intercom REST API (2.x) on 127.0.0.1, for testing apps and this gem without a
@@ -116,10 +117,16 @@ module IntercomSync
     # "The Intercom emulator"): requests received (the API's, not the stats calls), TCP
     # connections accepted (every client's, a monitor's too), answers that were 429s, and the
     # contacts and companies in the workspace.
-    def stats
+    # routes: true adds "routes", the requests by method and path template
+    # ("PUT /contacts/{id}" => 10), for a benchmark that tells pages from writes
+    # (GET /__emulator/stats?routes=1).
+    def stats(routes: false)
       log = requests
-      { "requests" => log.size, "connections" => connections_opened, "rate_limited" => log.count { |r| r.status == 429 },
-        "contacts" => @store.all_contacts.size, "companies" => @store.all_companies.size }
+      counts = { "requests" => log.size, "connections" => connections_opened,
+                 "rate_limited" => log.count { |r| r.status == 429 },
+                 "contacts" => @store.contact_count, "companies" => @store.company_count }
+      counts["routes"] = log.map { |r| "#{r.method} #{route_template(r.path)}" }.tally if routes
+      counts
     end
 
     # New TCP connections accepted since start: a keep-alive client opens one.
@@ -205,6 +212,12 @@ module IntercomSync
 
     # ------------------------------------------------------------------ seeding
 
+    # Loads a workspace from JSON Lines (see WorkspaceSeed), straight into the store: no
+    # request, no rate limit, not in the log. Returns the counts loaded.
+    def load_workspace(io)
+      synchronize { WorkspaceSeed.new(@store).load(io) }
+    end
+
     # Creates a contact directly (no request, no rate limit). Accepts the API's fields plus
     # timezone: (reported as location.timezone) and archived:.
     def seed_contact(timezone: nil, archived: false, **attrs)
@@ -214,7 +227,7 @@ module IntercomSync
         custom.each_key { |name| ensure_attribute("contact", name, custom[name]) }
         contact = @store.create_contact(attrs)
         contact["location"]["timezone"] = timezone if timezone
-        contact["archived"] = archived
+        @store.archive(contact["id"]) if archived
         deep_copy(contact)
       end
     end
@@ -244,6 +257,11 @@ module IntercomSync
     end
 
     private
+
+    def route_template(path)
+      path.sub(%r{/find_by_external_id/[^/]+\z}, "/find_by_external_id/{external_id}")
+          .gsub(%r{/(?:contacts|companies)/\K[^/]+}) { |segment| %w[search merge find_by_external_id].include?(segment) ? segment : "{id}" }
+    end
 
     def ensure_attribute(model, name, value)
       return if @store.attribute_type(model, name)

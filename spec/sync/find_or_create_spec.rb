@@ -74,7 +74,7 @@ RSpec.describe "SyncWithIntercom.perform: finding the contact (step 1)", sync: t
     it "recovers from a stale stored id (404) by looking up the external id" do
       contact = emulator.seed_contact(role: "user", external_id: "placeholder")
       user = create_user(metadata: { "intercom_user_id" => "0123456789abcdef01234567" })
-      emulator.synchronize { emulator.store.all_contacts.first["external_id"] = user.id.to_s }
+      emulator.synchronize { emulator.store.update_contact(contact["id"], { "external_id" => user.id.to_s }) }
       SyncWithIntercom.perform(user)
       expect(contact_calls.first(2)).to eq(["GET /contacts/0123456789abcdef01234567", "GET /contacts/find_by_external_id/#{user.id}"])
       expect(user.reload.metadata["intercom_user_id"]).to eq(contact["id"])

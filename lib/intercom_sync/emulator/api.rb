@@ -121,7 +121,8 @@ module IntercomSync
           return Reply.json(status, JSON.generate(body), "Content-Type" => JSON_TYPE)
         end
 
-        Reply.json(200, JSON.generate(@emulator.stats), "Content-Type" => JSON_TYPE)
+        routes = URI.decode_www_form(request.query).to_h["routes"] == "1"
+        Reply.json(200, JSON.generate(@emulator.stats(routes: routes)), "Content-Type" => JSON_TYPE)
       end
 
       def loopback?(address)
@@ -175,12 +176,36 @@ module IntercomSync
                       "segments" => { "type" => "segment.list", "segments" => [] })
       end
 
+      # Cursor pagination over the creation order (Store#list_page): each page costs its own
+      # contacts, not a pass over the workspace.
       def list_contacts(query)
-        per_page = (query["per_page"] || 50).to_i.clamp(1, 150)
-        search = Search.new("query" => { "operator" => "AND", "value" => [] },
-                            "pagination" => { "per_page" => per_page, "starting_after" => query["starting_after"] })
-        page, list = search.run(@store.listable_contacts)
-        list.merge("data" => page.map { |c| render_contact(c) })
+        per_page = (query["per_page"] || 50).to_i.clamp(1, Search::MAX_PER_PAGE)
+        position, page_number = decode_list_cursor(query["starting_after"])
+        page, following = @store.list_page(position, per_page)
+        total = @store.listed_count
+        pages = { "type" => "pages", "page" => page_number, "per_page" => per_page,
+                  "total_pages" => [(total.to_f / per_page).ceil, 1].max }
+        if following
+          pages["next"] = { "per_page" => per_page, "starting_after" => encode_list_cursor(following, page_number + 1) }
+        end
+        { "type" => "list", "total_count" => total, "pages" => pages, "data" => page.map { |c| render_contact(c) } }
+      end
+
+      # URL-safe base64 without padding, opaque like Intercom's: "list:POSITION:PAGE".
+      def encode_list_cursor(position, page_number)
+        ["list:#{position}:#{page_number}"].pack("m0").tr("+/", "-_").delete("=")
+      end
+
+      def decode_list_cursor(cursor)
+        return [0, 1] if cursor.nil?
+
+        text = cursor.to_s.tr("-_", "+/")
+        decoded = (text + ("=" * (-text.length % 4))).unpack1("m0") # strict: ArgumentError if invalid
+        raise ArgumentError unless decoded.match?(/\Alist:\d+:\d+\z/)
+
+        decoded.split(":").drop(1).map(&:to_i)
+      rescue ArgumentError
+        raise ApiError.new(400, "parameter_invalid", "starting_after is not a valid cursor")
       end
 
       def search(params)

@@ -1,6 +1,7 @@
 # frozen_string_literal: true
 
 require "securerandom"
+require "set"
 
 module IntercomSync
   class Emulator
@@ -55,11 +56,13 @@ module IntercomSync
         @merged_into = {}       # merged-away contact id => surviving contact id
         @attributes = { "contact" => {}, "company" => {} } # model => name => definition
         @seq = 0
+        reset_indexes!
       end
 
       # ---------------------------------------------------------------- contacts
 
-      def create_contact(params)
+      # id: the Intercom id to give the contact (seeding a workspace); a new random one otherwise.
+      def create_contact(params, id: nil)
         params = object!(params)
         unknown!(params, CONTACT_FIELDS)
         role = params.fetch("role", params.key?("external_id") ? "user" : "lead")
@@ -78,12 +81,16 @@ module IntercomSync
           raise ApiError.new(409, "conflict", "#{prefix} matching those details already exists with id=#{conflict['id']}")
         end
 
+        id = new_id!(id, @contacts)
         now = clock.call
-        contact = blank_contact(next_id).merge(attrs)
+        contact = blank_contact(id).merge(attrs)
         contact["created_at"] = contact["updated_at"] = now
         contact["visible_at"] = Process.clock_gettime(Process::CLOCK_MONOTONIC)
-        @contacts[contact["id"]] = contact
-        @memberships[contact["id"]] = []
+        @contacts[id] = contact
+        @memberships[id] = []
+        @contact_position[id] = @order.size
+        @order << id
+        index_contact(contact)
         contact
       end
 
@@ -103,7 +110,7 @@ module IntercomSync
       end
 
       def find_by_external_id(external_id)
-        contact = @contacts.each_value.find do |c|
+        contact = indexed_users(@users_by_external_id, external_id).find do |c|
           c["role"] == "user" && !c["archived"] && c["external_id"] == external_id
         end
         contact or raise ApiError.new(404, "not_found", "User Not Found")
@@ -129,18 +136,21 @@ module IntercomSync
         end
         contact.merge!(attrs)
         contact["updated_at"] = clock.call
+        index_contact(contact)
         contact
       end
 
       def archive(id)
         contact = @contacts[id] or raise ApiError.new(404, "not_found", "User Not Found")
         contact["archived"] = true
+        @archived_ids << id
         { "type" => "contact", "id" => id, "external_id" => contact["external_id"], "archived" => true }
       end
 
       def unarchive(id)
         contact = @contacts[id] or raise ApiError.new(404, "not_found", "User Not Found")
         contact["archived"] = false
+        @archived_ids.delete(id)
         { "type" => "contact", "id" => id, "external_id" => contact["external_id"], "archived" => false }
       end
 
@@ -164,27 +174,65 @@ module IntercomSync
 
         %w[name phone email avatar].each { |k| user[k] ||= lead[k] }
         user["custom_attributes"] = lead["custom_attributes"].merge(user["custom_attributes"])
+        @memberships.fetch(from_id, []).each do |company_id|
+          @members[company_id].delete(from_id)
+          @members[company_id] << into_id
+        end
         @memberships[into_id] |= @memberships.fetch(from_id, [])
         @contacts.delete(from_id)
         @memberships.delete(from_id)
+        unindex_contact(from_id)
         @merged_into[from_id] = into_id
         user["updated_at"] = clock.call
+        index_contact(user)
         user
       end
 
-      # Contacts visible to search and list: not merged away, not archived, indexed.
+      # Contacts visible to search: not merged away, not archived, indexed.
       def listable_contacts(search_lag: 0)
         now = Process.clock_gettime(Process::CLOCK_MONOTONIC)
-        @contacts.each_value.reject { |c| c["archived"] || (now - c["visible_at"]) < search_lag }
+        @contacts.each_value.select { |c| listable?(c, now: now, search_lag: search_lag) }
+      end
+
+      def listable?(contact, now: Process.clock_gettime(Process::CLOCK_MONOTONIC), search_lag: 0)
+        !contact["archived"] && (now - contact["visible_at"]) >= search_lag
+      end
+
+      # GET /contacts: up to per_page listable contacts from position (an index in creation
+      # order), and the position after the last of them, nil when no listable contact follows.
+      # A page costs what it holds plus the archived and merged contacts it steps over, never
+      # the whole workspace: a cursor is a place in the creation order, not an offset to count
+      # up to again, so paging 100,000 contacts is linear, and contacts created meanwhile come
+      # last, as in Intercom's list.
+      def list_page(position, per_page)
+        page = []
+        while position < @order.size && page.size < per_page
+          contact = @contacts[@order[position]]
+          position += 1
+          page << contact if contact && listable?(contact)
+        end
+        following = position
+        following += 1 while following < @order.size && !listed?(@order[following])
+        [page, following < @order.size ? position : nil]
+      end
+
+      # Contacts GET /contacts lists (archived and merged ones are not).
+      def listed_count
+        @contacts.size - @archived_ids.size
       end
 
       def all_contacts
         @contacts.values
       end
 
+      def contact_count
+        @contacts.size
+      end
+
       # ---------------------------------------------------------------- companies
 
-      def upsert_company(params)
+      # id: the Intercom id to give a new company (seeding a workspace); a random one otherwise.
+      def upsert_company(params, id: nil)
         params = object!(params)
         unknown!(params, COMPANY_FIELDS, code: "bad_request")
         company_id = params["company_id"]
@@ -193,15 +241,16 @@ module IntercomSync
         end
 
         company_id = company_id.to_s
-        company = @companies.each_value.find { |c| c["company_id"] == company_id }
+        company = @company_by_company_id[company_id]
         attrs = company_attrs!(params, company ? company["custom_attributes"] : {})
         now = clock.call
         if company
           company.merge!(attrs)
         else
-          company = blank_company(next_id, company_id).merge(attrs)
+          company = blank_company(new_id!(id, @companies), company_id).merge(attrs)
           company["created_at"] = now
           @companies[company["id"]] = company
+          @company_by_company_id[company_id] = company # a company's company_id never changes
         end
         company["updated_at"] = now
         company["last_request_at"] = now if params["update_last_request_at"]
@@ -213,12 +262,20 @@ module IntercomSync
       end
 
       def company_by(field, value)
-        @companies.each_value.find { |c| c[field].to_s == value.to_s } or
-          raise ApiError.new(404, "company_not_found", "Company Not Found")
+        found = if field == "company_id"
+                  @company_by_company_id[value.to_s]
+                else
+                  @companies.each_value.find { |c| c[field].to_s == value.to_s }
+                end
+        found or raise ApiError.new(404, "company_not_found", "Company Not Found")
       end
 
       def all_companies
         @companies.values
+      end
+
+      def company_count
+        @companies.size
       end
 
       def attach(contact_id, params, api_version: nil)
@@ -235,6 +292,7 @@ module IntercomSync
                                "A contact can be attached to at most #{MAX_COMPANIES_PER_CONTACT} companies")
           end
           list << company_id
+          @members[company_id] << contact_id
         end
         company
       end
@@ -245,6 +303,7 @@ module IntercomSync
         contact!(contact_id, api_version: api_version)
         company = company!(company_id)
         @memberships[contact_id].delete(company_id)
+        @members[company_id].delete(contact_id)
         company
       end
 
@@ -253,7 +312,7 @@ module IntercomSync
       end
 
       def user_count(company_id)
-        @memberships.count { |_, ids| ids.include?(company_id) }
+        @members[company_id].size
       end
 
       # ---------------------------------------------------------------- data attributes
@@ -312,6 +371,58 @@ module IntercomSync
       end
 
       private
+
+      # Lookups that a workspace of 100,000 contacts (bench/scale.rb) would otherwise pay a scan
+      # for on every request: users by external_id and by email (conflicts, find_by_external_id),
+      # companies by company_id, the contacts attached to each company (user_count), the
+      # creation order (list pages) and the archived ids (the list's total_count). The Store's
+      # own methods keep them; a record changed behind its back is not re-indexed.
+      def reset_indexes!
+        @order = []                                # contact ids in creation order, merged ones too
+        @contact_position = {}                     # contact id => its index in @order
+        @archived_ids = Set.new
+        @users_by_external_id = Hash.new { |h, k| h[k] = Set.new }
+        @users_by_email = Hash.new { |h, k| h[k] = Set.new }
+        @indexed_keys = {}                         # contact id => [external_id, email] as indexed
+        @company_by_company_id = {}
+        @members = Hash.new { |h, k| h[k] = Set.new } # company id => contact ids attached
+      end
+
+      def index_contact(contact)
+        id = contact["id"]
+        unindex_contact(id)
+        return unless contact["role"] == "user"
+
+        keys = [contact["external_id"], contact["email"]&.downcase]
+        @users_by_external_id[keys[0]] << id if keys[0]
+        @users_by_email[keys[1]] << id if keys[1]
+        @indexed_keys[id] = keys
+      end
+
+      def unindex_contact(id)
+        external_id, email = @indexed_keys.delete(id)
+        @users_by_external_id[external_id].delete(id) if external_id
+        @users_by_email[email].delete(id) if email
+      end
+
+      # The contacts an index holds under key, oldest first (as a scan in creation order finds them).
+      def indexed_users(index, key)
+        return [] if key.nil? || !index.key?(key)
+
+        index[key].filter_map { |id| @contacts[id] }.sort_by { |c| @contact_position[c["id"]] }
+      end
+
+      def listed?(id)
+        (contact = @contacts[id]) && listable?(contact)
+      end
+
+      def new_id!(id, taken)
+        return next_id if id.nil?
+        raise ArgumentError, "id #{id.inspect} is not a 24-digit hex id" unless id.is_a?(String) && id.match?(/\A\h{24}\z/)
+        raise ArgumentError, "id #{id} is taken" if taken.key?(id)
+
+        id
+      end
 
       def object!(params)
         return params if params.is_a?(Hash)
@@ -420,7 +531,9 @@ module IntercomSync
       def find_conflict(attrs, except: nil)
         email = attrs["email"]&.downcase
         external_id = attrs["external_id"]
-        @contacts.each_value.find do |c|
+        candidates = (indexed_users(@users_by_external_id, external_id) + indexed_users(@users_by_email, email))
+                     .uniq.sort_by { |c| @contact_position[c["id"]] }
+        candidates.find do |c|
           next false if c["id"] == except || c["role"] != "user"
 
           (external_id && c["external_id"] == external_id) || (email && c["email"]&.downcase == email)
