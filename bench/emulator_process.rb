@@ -15,23 +15,30 @@ class EmulatorProcess
     new(**options).tap(&:start)
   end
 
-  attr_reader :url
+  # url; the lines it printed before it (a seeded workspace says how long it took to load)
+  attr_reader :url, :startup_lines
 
   # rtt_ms: a simulated round trip (and 2 more for each new connection's handshakes);
-  # rate_limit: requests per 10 s window; extra: more command-line options.
-  def initialize(rtt_ms:, rate_limit:, extra: [])
+  # rate_limit: requests per 10 s window; seed: a workspace file to load (its attributes
+  # defined in it), else the benchmarks' attributes are defined through the API.
+  def initialize(rtt_ms:, rate_limit:, seed: nil)
     @cmd = [RbConfig.ruby, "-I#{ROOT}/lib", "#{ROOT}/exe/intercom-emulator", "--port", "0", "--token", TOKEN,
-            "--rtt", rtt_ms.to_s, "--rate-limit", rate_limit.to_s, "--handshake-rtts", "2", *extra]
+            "--rtt", rtt_ms.to_s, "--rate-limit", rate_limit.to_s, "--handshake-rtts", "2"]
+    @cmd.push("--seed", seed) if seed
+    @seeded = !seed.nil?
+    @startup_lines = []
   end
 
   def start
     @stdin, output, @thread = Open3.popen2e(*@cmd)
     while (line = output.gets)
       break if (@url = line[%r{http://127\.0\.0\.1:\d+}])
+
+      @startup_lines << line
     end
     abort "emulator did not start" unless @url
     Thread.new { output.each_line { |_| nil } } # keep its pipe drained
-    define_attributes
+    define_attributes unless @seeded
     self
   end
 

@@ -13,6 +13,7 @@ require "json"
 require "open3"
 require "rbconfig"
 require "tmpdir"
+require_relative "emulator_process"
 
 ROOT = File.expand_path("..", __dir__)
 USERS = Integer(ENV.fetch("SCALE_USERS", "100000"))
@@ -21,7 +22,7 @@ CONCURRENCY = Integer(ENV.fetch("CONCURRENCY", "16"))
 RTT_MS = Float(ENV.fetch("RTT", "50"))
 RATE_LIMIT = 1666 # Intercom's default private-app budget per 10 s window
 FIRST_ID = 1
-TOKEN = "bench-token"
+TOKEN = EmulatorProcess::TOKEN
 
 def ruby(*args)
   out, status = Open3.capture2(RbConfig.ruby, "-I#{ROOT}/lib", *args)
@@ -35,21 +36,9 @@ end
 
 # Starts an emulator on the seed; returns [url, pid, seconds it took to load, stop].
 def start_emulator(seed, rate_limit)
-  cmd = [RbConfig.ruby, "-I#{ROOT}/lib", "#{ROOT}/exe/intercom-emulator", "--port", "0", "--token", TOKEN,
-         "--rtt", RTT_MS.to_s, "--handshake-rtts", "2", "--rate-limit", rate_limit.to_s, "--seed", seed]
-  stdin, output, thread = Open3.popen2e(*cmd)
-  url = loaded = nil
-  while (line = output.gets)
-    loaded = Float(line[/in ([\d.]+) s/, 1]) if line.include?("seeded from")
-    break if (url = line[%r{http://127\.0\.0\.1:\d+}])
-  end
-  abort "emulator did not start" unless url
-  Thread.new { output.each_line { |_| nil } } # keep its pipe drained
-  [url, thread.pid, loaded, lambda {
-    Process.kill("TERM", thread.pid)
-    thread.join
-    stdin.close
-  }]
+  emulator = EmulatorProcess.start(rtt_ms: RTT_MS, rate_limit: rate_limit, seed: seed)
+  loaded = emulator.startup_lines.grep(/seeded from/).first&.then { |line| Float(line[/in ([\d.]+) s/, 1]) }
+  [emulator.url, emulator.pid, loaded, -> { emulator.stop }]
 end
 
 def mb(kb) = format("%.0f MB", kb / 1024.0)

@@ -24,11 +24,13 @@ RSpec.describe "The scale benchmark's seeded workspace", sync: true do
     report = SyncWithIntercom.perform_all(users, concurrency: 4)
     expect(report.errors.map(&:reason)).to eq([])
     routes = emulator.stats(routes: true)["routes"]
-    # one name, seat count and team move each: PUT the contact, upsert the new team's company,
-    # attach it, detach the old one
-    expect(routes.except("GET /data_attributes")).to eq("GET /contacts" => (2_000 / 150.0).ceil, "PUT /contacts/{id}" => 20,
-                                                        "POST /companies" => 20, "POST /contacts/{id}/companies" => 20,
-                                                        "DELETE /contacts/{id}/companies/{id}" => 20)
+    # one name, seat count and team move each: PUT the contact, attach the new team's company,
+    # detach the old one; the 10 teams moved to are upserted once each (twice when two of their
+    # users' syncs run at the same moment, before either stored the company id)
+    expect(routes.except("GET /data_attributes", "POST /companies"))
+      .to eq("GET /contacts" => (2_000 / 150.0).ceil, "PUT /contacts/{id}" => 20, "POST /contacts/{id}/companies" => 20,
+             "DELETE /contacts/{id}/companies/{id}" => 20)
+    expect(routes["POST /companies"]).to be_between(10, 20)
     expect(report.requests).to eq(routes.values.sum) # and the attribute definitions, read once per worker at most
     expect(routes["GET /data_attributes"]).to be <= 2 * 4
     expect(emulator.contacts.size).to eq(2_000)
