@@ -8,12 +8,13 @@ module IntercomSync
     class Summary
       LISTED_FAILURES = 50 # failed users listed, in range order
 
-      attr_reader :id, :description, :users, :ranges, :users_per_job, :ranges_done, :ranges_given_up, :ranges_running,
+      attr_reader :id, :user_class, :description, :users, :ranges, :users_per_job, :ranges_done, :ranges_given_up, :ranges_running,
                   :refused, :succeeded, :failed, :requests, :failures, :given_up, :started_at, :finished_at
 
       # meta: the batch's record; done and started: { range index => entry } (Record).
       def initialize(meta, done, started)
         @id = meta["id"]
+        @user_class = meta.dig("scope", "user_class")
         @description = meta["description"]
         @users = meta["users"]
         @ranges = meta["ranges"]
