@@ -34,6 +34,17 @@ module IntercomSync
         Start.new(**options).call
       end
 
+      # Enqueues a job per [index, first_id, last_id] of the batch's record, a slice at a time
+      # (ActiveJob.perform_all_later: one round trip per slice where the adapter supports it);
+      # returns the ranges the queue refused.
+      def enqueue_ranges(record, ranges, slice: 1000)
+        ranges.each_slice(slice).with_object([]) do |some, refused|
+          jobs = some.map { |index, first, last| job_class.new(record.id, index, first, last, record.job_spec) }
+          ::ActiveJob.respond_to?(:perform_all_later) ? ::ActiveJob.perform_all_later(jobs) : jobs.each(&:enqueue)
+          jobs.zip(some).each { |job, range| refused << range unless job.successfully_enqueued? }
+        end
+      end
+
       def job_class
         require "intercom_sync/batch_job" unless defined?(::SyncWithIntercomBatchJob)
         ::SyncWithIntercomBatchJob

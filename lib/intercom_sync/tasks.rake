@@ -61,6 +61,15 @@ namespace :intercom_sync do
     end
   end
 
+  namespace :batch do
+    desc "Enqueue again the ranges of a batch backfill that were given up or refused by the queue: " \
+         "rake \"intercom_sync:batch:retry[BATCH_ID]\""
+    task :retry, [:batch_id] => :environment do |_, args|
+      require "intercom_sync/tasks/batch_retry"
+      IntercomSync::Tasks.run { IntercomSync::Tasks::BatchRetry.new(args[:batch_id]).run }
+    end
+  end
+
   desc "List the custom data attributes the app sends that Intercom lacks; APPLY=1 creates them (SAMPLE=100 users)"
   task attributes: :environment do
     require "intercom_sync/tasks"

@@ -140,7 +140,7 @@ RSpec.describe "SyncWithIntercomBatchJob", sync: true do
     expect { drain }.not_to raise_error
     summary = batch.summary
     expect(summary).to have_attributes(ranges_done: 1, ranges_given_up: 1, succeeded: 0, finished?: true)
-    expect(summary.given_up.first).to include("SCOPE=paying is not a scope or class method of User")
+    expect(summary.given_up.first.to_s).to include("SCOPE=paying is not a scope or class method of User")
     expect(emulator.requests).to be_empty
   ensure
     User.singleton_class.remove_method(:paying) if User.respond_to?(:paying)
@@ -152,7 +152,7 @@ RSpec.describe "SyncWithIntercomBatchJob", sync: true do
     IntercomSync.configuration.enabled = false
     drain
     expect(batch.summary).to have_attributes(ranges_given_up: 1, succeeded: 0, finished?: true)
-    expect(batch.summary.given_up.first).to match(/\Arange 1 \(ids \d+ to \d+\): intercom_sync is disabled/)
+    expect(batch.summary.given_up.first.to_s).to match(/\Arange 1 \(ids \d+ to \d+\): intercom_sync is disabled/)
     expect(emulator.requests).to be_empty
   end
 

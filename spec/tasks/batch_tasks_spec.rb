@@ -87,6 +87,28 @@ RSpec.describe "rake intercom_sync:backfill BATCH_JOBS=1 and intercom_sync:batch
     expect(run.out).to include("Jobs: 4/4 done.\nUsers: 4 synced, 0 failed, ")
   end
 
+  it "retry enqueues again the ranges given up, and the batch then finishes without them" do
+    Array.new(3) { |i| create_user(email: "g#{i}@example.com") }
+    batch_backfill(USERS_PER_JOB: "2")
+    id = IntercomSync::Batch::Record.latest.id
+    IntercomSync.configuration.enabled = false # the workers that took the jobs had the sync switched off
+    drain
+    expect(status(id).out).to include("Jobs: 2/2 done (2 given up).")
+    IntercomSync.configuration.enabled = true
+
+    run = run_task("intercom_sync:batch:retry", id)
+    expect(run.out).to eq(<<~TEXT)
+      Batch #{id}: 2 ranges enqueued again (2 given up, 0 refused by the queue).
+      Follow it with: bin/rails "intercom_sync:batch:status[#{id}]" (WAIT=1 waits until it is done)
+    TEXT
+    expect(status(id).out).to include("Jobs: 0/2 done, 0 running, 2 waiting.")
+    drain
+    run = status(id)
+    expect(run.status).to eq(0)
+    expect(run.out).to include("Jobs: 2/2 done.\nUsers: 3 synced, 0 failed")
+    expect(run_task("intercom_sync:batch:retry", id).out).to eq("Batch #{id}: no range was given up or refused; nothing to enqueue again.\n")
+  end
+
   it "status of a batch the store does not have says so and exits 1" do
     run = status("20260101T000000-abcdef")
     expect(run.status).to eq(1)

@@ -23,11 +23,11 @@ module IntercomSync
       READ_SLICE = 500  # keys per read_multi
 
       # A new batch, recorded (and remembered as the latest) before any of its jobs is enqueued.
-      def self.create(store:, scope:, description:, users:, ranges:, users_per_job:)
+      def self.create(store:, scope:, description:, users:, ranges:, users_per_job:, concurrency: nil)
         Batch.check_store!(store)
         id = "#{Time.now.utc.strftime('%Y%m%dT%H%M%S')}-#{SecureRandom.hex(3)}"
         meta = { "id" => id, "scope" => scope, "description" => description, "users" => users, "ranges" => ranges,
-                 "users_per_job" => users_per_job, "started_at" => Time.now.utc.iso8601(3), "enqueued" => 0,
+                 "users_per_job" => users_per_job, "concurrency" => concurrency, "started_at" => Time.now.utc.iso8601(3), "enqueued" => 0,
                  "refused" => [] }
         record = new(id, meta, store)
         record.save
@@ -58,10 +58,23 @@ module IntercomSync
         @store.write(key, @meta, expires_in: TTL)
       end
 
-      # After the jobs went to the queue: how many it took, and the ranges it refused.
+      # After the jobs went to the queue: how many it took, and the ranges it refused
+      # ([index, first_id, last_id] each).
       def enqueued!(count, refused)
         @meta = @meta.merge("enqueued" => count, "refused" => refused)
         save
+      end
+
+      # The arguments of a range's job after its index and bounds: the users and workers per job.
+      def job_spec
+        @meta["scope"].merge("concurrency" => @meta["concurrency"])
+      end
+
+      # Forgets range `index`'s outcome (and its last start), so that a job enqueued again for it
+      # counts, and the range shows as waiting until it starts.
+      def reopen(index)
+        @store.delete(key("started", index))
+        @store.delete(key("done", index))
       end
 
       def done?(index)

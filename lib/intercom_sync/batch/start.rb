@@ -28,22 +28,16 @@ module IntercomSync
         scope = Tasks::UserScope.new(Tasks.user_class(@config), scope_name: @scope_name, since: @since)
         ranges = IdRanges.new(scope.relation, size: @users_per_job).to_a
         record = Record.create(store: @store, scope: scope.key, description: scope.description,
-                               users: scope.relation.count, ranges: ranges.size, users_per_job: @users_per_job)
-        spec = scope.key.merge("concurrency" => @concurrency)
-        enqueue(record, ranges, spec)
+                               users: scope.relation.count, ranges: ranges.size, users_per_job: @users_per_job,
+                               concurrency: @concurrency)
+        enqueue(record, ranges)
         record
       end
 
       private
 
-      def enqueue(record, ranges, spec)
-        job_class = Batch.job_class
-        refused = []
-        ranges.each_with_index.each_slice(ENQUEUE_SLICE) do |slice|
-          jobs = slice.map { |(first, last), index| job_class.new(record.id, index, first, last, spec) }
-          ::ActiveJob.respond_to?(:perform_all_later) ? ::ActiveJob.perform_all_later(jobs) : jobs.each(&:enqueue)
-          jobs.each_with_index { |job, i| refused << slice[i].last unless job.successfully_enqueued? }
-        end
+      def enqueue(record, ranges)
+        refused = Batch.enqueue_ranges(record, ranges.each_with_index.map { |(first, last), index| [index, first, last] })
         record.enqueued!(ranges.size - refused.size, refused)
       end
     end

@@ -8,6 +8,13 @@ module IntercomSync
     class Summary
       LISTED_FAILURES = 50 # failed users listed, in range order
 
+      # A range whose job could not run it, and why.
+      GivenUp = Struct.new(:index, :first_id, :last_id, :reason) do
+        def to_s
+          "range #{index + 1} (ids #{first_id} to #{last_id}): #{reason}"
+        end
+      end
+
       attr_reader :id, :user_class, :description, :users, :ranges, :users_per_job, :ranges_done, :ranges_given_up, :ranges_running,
                   :refused, :succeeded, :failed, :requests, :failures, :given_up, :started_at, :finished_at
 
@@ -19,7 +26,7 @@ module IntercomSync
         @users = meta["users"]
         @ranges = meta["ranges"]
         @users_per_job = meta["users_per_job"]
-        @refused = meta["refused"] || []
+        @refused = meta["refused"] || [] # [index, first_id, last_id] each
         @enqueued = meta["enqueued"]
         @started_at = Time.iso8601(meta["started_at"])
         tally(done)
@@ -65,7 +72,7 @@ module IntercomSync
           next unless entry["given_up"]
 
           @ranges_given_up += 1
-          @given_up << "range #{index + 1} (ids #{entry['first_id']} to #{entry['last_id']}): #{entry['given_up']}"
+          @given_up << GivenUp.new(index, entry["first_id"], entry["last_id"], entry["given_up"])
         end
       end
     end

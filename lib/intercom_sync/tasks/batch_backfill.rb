@@ -54,7 +54,8 @@ module IntercomSync
                   "#{Progress.count(summary.users_per_job, 'user')}, enqueued on #{job.queue_name}.")
         unless summary.refused.empty?
           @err.puts("The queue refused #{Progress.count(summary.refused.size, 'job')} (ranges " \
-                    "#{summary.refused.map { |i| i + 1 }.join(', ')}): those users are not synced; run the backfill again")
+                    "#{summary.refused.map { |index, *| index + 1 }.join(', ')}): those users are not synced until " \
+                    "bin/rails \"intercom_sync:batch:retry[#{summary.id}]\"")
         end
         @out.puts(%(Follow it with: bin/rails "intercom_sync:batch:status[#{summary.id}]" (WAIT=1 waits until it is done)))
         summary.refused.empty? ? 0 : 1

@@ -19,8 +19,7 @@ module IntercomSync
       end
 
       def run
-        store = @store || Batch.store
-        record = find(store)
+        record = self.class.find(@batch_id, @store || Batch.store)
         summary = record.summary
         until !@wait || summary.finished?
           @out.puts(progress_line(summary))
@@ -34,18 +33,19 @@ module IntercomSync
         raise UsageError, e.message
       end
 
-      private
-
-      def find(store)
-        record = @batch_id ? Batch::Record.find(@batch_id, store: store) : Batch::Record.latest(store: store)
+      # The batch of that id, or the latest one when nil; a UsageError when the store has none.
+      def self.find(batch_id, store)
+        record = batch_id ? Batch::Record.find(batch_id, store: store) : Batch::Record.latest(store: store)
         return record if record
 
         where = "the batch store (a #{store.class.name.split('::').last})"
-        raise UsageError, "no batch has been started with #{where}" unless @batch_id
+        raise UsageError, "no batch has been started with #{where}" unless batch_id
 
-        raise UsageError, "no batch #{@batch_id} in #{where}; batches are kept " \
+        raise UsageError, "no batch #{batch_id} in #{where}; batches are kept " \
                           "#{Batch::Record::TTL / 86_400} days after their last change"
       end
+
+      private
 
       # batch 20261201T114358-3f9a: 2/3 jobs done, 1 running, 1,999 users synced, 1 failed
       def progress_line(summary)
@@ -58,7 +58,8 @@ module IntercomSync
         [header(summary), finished(summary), jobs(summary),
          "Users: #{Progress.number(summary.succeeded)} synced, #{Progress.number(summary.failed)} failed, " \
          "#{Progress.count(summary.requests, 'request')}.",
-         *failures(summary), *summary.given_up.map { |text| "Gave up #{text}" }].compact
+         *failures(summary), *summary.given_up.map { |range| "Gave up #{range}" },
+         *retry_line(summary)].compact
       end
 
       def header(summary)
@@ -94,6 +95,12 @@ module IntercomSync
         more = summary.failed - summary.failures.size
         ["Failed #{summary.user_class} ids (with the error): #{listed}#{" and #{Progress.number(more)} more" if more.positive?}",
          %(Sync one again, with its reason, by: bin/rails "intercom_sync:sync[#{summary.failures.first.first}]")]
+      end
+
+      def retry_line(summary)
+        return [] if summary.given_up.empty? && summary.refused.empty?
+
+        [%(Once the cause is fixed, enqueue those ranges again: bin/rails "intercom_sync:batch:retry[#{summary.id}]")]
       end
 
       def utc(time)
