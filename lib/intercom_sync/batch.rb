@@ -15,6 +15,10 @@ module IntercomSync
   module Batch
     DEFAULT_USERS_PER_JOB = 1000
 
+    # The batch store did not answer, or lacks the batch: a job raises it for the queue to retry
+    # (its range is synced when the store answers), rather than sync a range nobody would count.
+    class StoreError < StandardError; end
+
     class << self
       # The store of batch records: Rails.cache unless set (outside Rails, it must be).
       attr_writer :store

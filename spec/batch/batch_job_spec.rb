@@ -157,6 +157,26 @@ RSpec.describe "SyncWithIntercomBatchJob", sync: true do
   end
 
   describe "the store of the batch record" do
+    it "raises when the batch record cannot be read (the store down or emptied), syncing nothing, so the queue retries" do
+      users(2)
+      batch = IntercomSync::Batch.start(users_per_job: 2)
+      IntercomSync::Batch.store.clear
+      expect { drain }.to raise_error(IntercomSync::Batch::StoreError, /batch #{batch.id} is not in the batch store/)
+      expect(emulator.requests).to be_empty
+    end
+
+    it "raises when the store fails to record a finished range (nil from write: Redis or Memcached down), rather than lose its counts" do
+      failing = Class.new(ActiveSupport::Cache::MemoryStore) do
+        def write(name, value, options = nil)
+          options&.fetch(:unless_exist, false) ? nil : super
+        end
+      end
+      IntercomSync::Batch.store = failing.new
+      users(2)
+      IntercomSync::Batch.start(users_per_job: 2)
+      expect { drain }.to raise_error(IntercomSync::Batch::StoreError, /could not record range 1/)
+    end
+
     it "refuses a null store, which would forget the batch, before enqueuing anything" do
       users(1)
       expect { IntercomSync::Batch.start(store: ActiveSupport::Cache::NullStore.new) }

@@ -42,31 +42,32 @@ module IntercomSync
       # Returns a FollowUp to enqueue, or nil when the range is finished (or was already).
       def call
         @record = find_record
-        if @record&.done?(@index)
+        if @record.done?(@index)
           say(:info, "already finished by another run; nothing to do")
           return nil
         end
 
-        @record&.started!(@index, first_id: @first_id, last_id: @last_id, attempt: @attempt)
+        @record.started!(@index, first_id: @first_id, last_id: @last_id, attempt: @attempt)
         relation = users or return nil
         sync(relation)
       rescue IntercomSync::Error => e
-        raise if e.transient?
+        raise if e.transient? || @record.nil? # (a store this worker cannot use: the queue retries)
 
         give_up("#{e.class}: #{e.message}")
       end
 
       private
 
-      # The batch record, or nil when this worker cannot reach it (no shared store configured
-      # here, or the record expired): the range is synced all the same, unrecorded.
+      # The batch record. Without it (a Redis cache store answers nil when Redis is down; a worker
+      # configured with another store than the enqueuer's; a record past its TTL) nobody would
+      # count the range: StoreError, for the queue to retry, before any request.
       def find_record
-        record = Record.find(@batch_id, store: Batch.store.tap { |store| Batch.check_store!(store) })
-        say(:warn, "the batch record is not in the store (expired, or another store than the enqueuer's); syncing the range unrecorded") unless record
-        record
-      rescue ConfigurationError => e
-        say(:error, "cannot record progress: #{e.message}; syncing the range unrecorded")
-        nil
+        store = Batch.store
+        Batch.check_store!(store)
+        Record.find(@batch_id, store: store) or
+          raise StoreError, "batch #{@batch_id} is not in the batch store (#{store.class.name}) of this worker: the store " \
+                            "did not answer, is not the one the batch was started with (every worker needs the same " \
+                            "shared store), or the batch expired (#{Record::TTL / 86_400} days)"
       end
 
       def users
@@ -131,7 +132,7 @@ module IntercomSync
 
       def finish(tally)
         entry = tally.merge("first_id" => @first_id, "last_id" => @last_id, "attempts" => @attempt)
-        if @record && !@record.finish_range(@index, entry)
+        unless @record.finish_range(@index, entry)
           say(:info, "finished, but another run recorded the range first: not counted twice")
         end
         nil
@@ -141,7 +142,7 @@ module IntercomSync
         reason = @config.redact(reason)
         say(:error, "gave up: #{reason}")
         tally = @carried ? @carried.slice("succeeded", "failed", "requests", "failures") : new_tally
-        @record&.finish_range(@index, tally.merge("given_up" => reason, "first_id" => @first_id, "last_id" => @last_id,
+        @record.finish_range(@index, tally.merge("given_up" => reason, "first_id" => @first_id, "last_id" => @last_id,
                                                   "attempts" => @attempt))
         nil
       end

@@ -87,9 +87,14 @@ module IntercomSync
       end
 
       # Records range `index`'s outcome, unless a job recorded it first; true when this one did.
+      # A store that did not answer (Rails 7.1+ stores return nil, not false, for an error) raises
+      # StoreError: the range is then synced again on the queue's retry, never left uncounted.
       def finish_range(index, outcome)
         entry = outcome.merge("finished_at" => Time.now.utc.iso8601(3), "host" => host)
-        @store.write(key("done", index), entry, unless_exist: true, expires_in: TTL) ? true : false
+        written = @store.write(key("done", index), entry, unless_exist: true, expires_in: TTL)
+        raise StoreError, "the batch store (#{@store.class.name}) could not record range #{index + 1} of batch #{@id}" if written.nil?
+
+        written ? true : false
       end
 
       def summary
