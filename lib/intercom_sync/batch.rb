@@ -61,8 +61,8 @@ module IntercomSync
         end
         return unless store.is_a?(ActiveSupport::Cache::NullStore)
 
-        raise ConfigurationError, "the batch store is a #{store.class.name} (config.cache_store = :null_store), which " \
-                                  "forgets what it is given: a batch's progress needs a store shared by every worker. " \
+        raise ConfigurationError, "the batch store, #{store.class.name} (config.cache_store = :null_store), forgets " \
+                                  "what it is given: a batch's progress needs a store shared by every worker. " \
                                   "Set config.cache_store to :redis_cache_store, :mem_cache_store or " \
                                   ":solid_cache_store, or IntercomSync::Batch.store = such a store"
       end

@@ -126,7 +126,7 @@ RSpec.describe "rake intercom_sync:backfill BATCH_JOBS=1 and intercom_sync:batch
     IntercomSync::Batch.store = ActiveSupport::Cache::NullStore.new
     run = batch_backfill
     expect(run.status).to eq(1)
-    expect(run.err).to start_with("the batch store is a ActiveSupport::Cache::NullStore (config.cache_store = :null_store)")
+    expect(run.err).to start_with("the batch store, ActiveSupport::Cache::NullStore (config.cache_store = :null_store), forgets")
     expect(enqueued).to be_empty
   end
 end
