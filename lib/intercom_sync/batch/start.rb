@@ -6,8 +6,6 @@ module IntercomSync
     # SyncWithIntercomBatchJob per range (ActiveJob.perform_all_later where the adapter takes
     # many in one round trip). The record exists before the first job can run.
     class Start
-      ENQUEUE_SLICE = 1000
-
       def initialize(scope: nil, since: nil, users_per_job: DEFAULT_USERS_PER_JOB, concurrency: nil, store: Batch.store,
                      config: IntercomSync.configuration)
         unless users_per_job.is_a?(Integer) && users_per_job.between?(1, 1_000_000)
