@@ -21,12 +21,17 @@ namespace :intercom_sync do
     require "intercom_sync/tasks"
     $stdout.sync = true # progress reaches a pipe (cron, CI) as it happens
     IntercomSync::Tasks.run do
-      IntercomSync::Tasks::Backfill.new(IntercomSync::Tasks::Backfill.options_from_env(env)).run
+      if IntercomSync::Tasks::EnvOptions.new(env).boolean("BATCH_JOBS")
+        require "intercom_sync/tasks/batch_backfill"
+        IntercomSync::Tasks::BatchBackfill.new(IntercomSync::Tasks::BatchBackfill.options_from_env(env)).run
+      else
+        IntercomSync::Tasks::Backfill.new(IntercomSync::Tasks::Backfill.options_from_env(env)).run
+      end
     end
   end
 
   desc "Sync every user (SCOPE=name SINCE=date CONCURRENCY=N (8, or what the database pool serves) ENQUEUE=1 FRESH=1 CURSOR=path PROGRESS_EVERY=5), " \
-       "resuming an interrupted run"
+       "resuming an interrupted run; BATCH_JOBS=1 USERS_PER_JOB=1000 enqueues a SyncWithIntercomBatchJob per id range instead"
   task(backfill: :environment) { backfill.call(ENV) }
 
   desc "Deprecated: rake intercom_sync:backfill CONCURRENCY=N"
@@ -40,6 +45,29 @@ namespace :intercom_sync do
   task enqueue_all: :environment do
     warn "intercom_sync:enqueue_all is deprecated; this runs: rake intercom_sync:backfill ENQUEUE=1"
     backfill.call(ENV.to_h.merge("ENQUEUE" => "1"))
+  end
+
+  namespace :batch do
+    desc "Show a batch backfill's progress (the latest without an id; WAIT=1 until it is done, a line every EVERY=5 s): " \
+         "rake \"intercom_sync:batch:status[BATCH_ID]\""
+    task :status, [:batch_id] => :environment do |_, args|
+      require "intercom_sync/tasks/batch_status"
+      $stdout.sync = true
+      IntercomSync::Tasks.run do
+        options = IntercomSync::Tasks::EnvOptions.new(ENV)
+        IntercomSync::Tasks::BatchStatus.new(args[:batch_id], wait: options.boolean("WAIT"),
+                                             every: options.seconds("EVERY", default: 5)).run
+      end
+    end
+  end
+
+  namespace :batch do
+    desc "Enqueue again the ranges of a batch backfill that were given up or refused by the queue: " \
+         "rake \"intercom_sync:batch:retry[BATCH_ID]\""
+    task :retry, [:batch_id] => :environment do |_, args|
+      require "intercom_sync/tasks/batch_retry"
+      IntercomSync::Tasks.run { IntercomSync::Tasks::BatchRetry.new(args[:batch_id]).run }
+    end
   end
 
   desc "List the custom data attributes the app sends that Intercom lacks; APPLY=1 creates them (SAMPLE=100 users)"
