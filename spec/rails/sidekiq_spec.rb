@@ -1,0 +1,158 @@
+# frozen_string_literal: true
+
+require "json"
+require "sqlite3"
+
+# SyncWithIntercomJob on Sidekiq, as a team that outgrew one process runs it (issue #13): a real
+# redis-server of its own, TWO Sidekiq processes of the Rails app under spec/rails_app (ActiveJob's
+# sidekiq adapter, queue crm_sync, 5 threads each, the app's SQLite database as `rails new` makes
+# it), one emulator that allows far fewer requests than the workers could send, and a few hundred
+# jobs enqueued at once. Every user must end up synced exactly once, with no duplicate contact or
+# company and nothing left failed, retrying or dead: every 429 absorbed by a reschedule.
+#
+# About a minute (three Rails boots and the throttled drain), so it is left out of the default
+# run; bin/test runs it in a stage of its own. Alone:
+#   bundle exec rspec --tag sidekiq
+# Figures (drain time, requests/s against the allowed rate, 429s) go to stderr, never asserted.
+# SIDEKIQ_SPEC_USERS / _TEAMS / _RATE_LIMIT change the workload (the issue's: 200 users, 100);
+# SIDEKIQ_SPEC_LOGS=DIR keeps the workers' logs there (otherwise only a failure quotes them).
+RSpec.describe "SyncWithIntercomJob on two Sidekiq processes", :rails_app, :sidekiq do
+  token = "sidekiq-e2e-token-51c2"
+  users_count = Integer(ENV.fetch("SIDEKIQ_SPEC_USERS", "300"))
+  teams_count = Integer(ENV.fetch("SIDEKIQ_SPEC_TEAMS", (users_count / 5).to_s))
+  rate_limit = Integer(ENV.fetch("SIDEKIQ_SPEC_RATE_LIMIT", "500")) # requests per 10 s window
+  window = 10
+  processes = 2
+  threads = 5
+  drain_limit = 240 # seconds: far beyond any sane drain, only so a stuck run ends
+  define_method(:users_count) { users_count }
+
+  before(:context) do
+    require "sidekiq/api"
+    @redis = RedisServer.start
+    Sidekiq.configure_client do |config|
+      config.redis = { url: @redis.url }
+      config.logger.level = Logger::WARN # its "connecting to Redis" line, amid the progress dots
+    end
+    @emulator = IntercomSync::Emulator.start(token: token, rate_limit: rate_limit, rate_limit_window: window)
+    @app = RailsAppHarness::App.new(emulator: @emulator, database: File.join(Dir.mktmpdir("db", RailsAppHarness.tmpdir),
+                                                                                 "development.sqlite3"))
+    env = { "ACTIVE_JOB_QUEUE_ADAPTER" => "sidekiq", "REDIS_URL" => @redis.url }
+    logs = ENV["SIDEKIQ_SPEC_LOGS"] || Dir.mktmpdir("sidekiq-logs", RailsAppHarness.tmpdir)
+    @workers = Array.new(processes) do |i|
+      SidekiqProcess.start(@app, log: File.join(logs, "sidekiq-#{i + 1}.log"), env: env, concurrency: threads)
+    end
+    @enqueue = @app.runner_report("sidekiq_enqueue", env: env.merge("USERS" => users_count.to_s, "TEAMS" => teams_count.to_s,
+                                                                    "PROCESSES" => processes.to_s))
+    @drain = wait_for_drain(drain_limit)
+    @live_before_stop = @workers.map(&:alive?)
+  ensure
+    # Whatever happened above: the workers stop (TERM, waited), so their counts reach Redis.
+    @exits = @workers&.map(&:stop)
+  end
+
+  after(:context) do
+    @emulator&.stop
+    @redis&.stop
+  end
+
+  # Polls until nothing is queued, scheduled, retrying or dead and every user has its contact id
+  # stored, twice in a row (a job saves the ids it learned before it reschedules itself); a job in
+  # the retry or dead set ends the wait at once (a failure the spec reports). Sidekiq's busy count
+  # comes from heartbeats (every 10 s), so it is read after the drain, not used to time it.
+  def wait_for_drain(limit)
+    started = @enqueue.fetch("enqueued_at")
+    settled = 0
+    loop do
+      backlog = self.backlog
+      elapsed = Time.now.to_f - started
+      return backlog.merge(seconds: elapsed, finished: false) if backlog[:retries] + backlog[:dead] > 0 || elapsed > limit
+
+      drained = backlog.values_at(:queued, :scheduled).sum.zero? && stored_ids.values.compact.size == users_count
+      settled = drained ? settled + 1 : 0
+      return backlog.merge(seconds: @drained_at - started, finished: true) if settled == 2
+
+      @drained_at = Time.now.to_f if settled == 1
+      sleep 0.25
+    end
+  end
+
+  def backlog
+    { queued: Sidekiq::Queue.new("crm_sync").size, scheduled: Sidekiq::ScheduledSet.new.size,
+      retries: Sidekiq::RetrySet.new.size, dead: Sidekiq::DeadSet.new.size }
+  end
+
+  def database
+    db = SQLite3::Database.new(@app.database, readonly: true)
+    db.busy_timeout = 2000
+    yield db
+  ensure
+    db&.close
+  end
+
+  # user id => the Intercom contact id the sync stored in its metadata (nil before)
+  def stored_ids(table = "users", key = "intercom_user_id")
+    database { |db| db.execute("SELECT id, json_extract(metadata, '$.#{key}') FROM #{table}").to_h }
+  end
+
+  def workers_log
+    @workers.map { |worker| "--- #{worker.log_path}\n#{worker.log.lines.last(60).join}" }.join("\n")
+  end
+
+  def failures
+    (Sidekiq::RetrySet.new.to_a + Sidekiq::DeadSet.new.to_a).map { |job| "#{job['error_class']}: #{job['error_message']}" }
+  end
+
+  it "boots both workers and enqueues one job per user through ActiveJob's sidekiq adapter" do
+    expect(@live_before_stop).to all(be(true)), workers_log
+    expect(@enqueue).to include("users" => users_count, "teams" => teams_count, "enqueued" => users_count,
+                                "adapter" => "ActiveJob::QueueAdapters::SidekiqAdapter")
+    expect(@exits).to all(satisfy { |status| status == true || status&.success? }), workers_log
+  end
+
+  it "drains: nothing queued, scheduled, retrying or dead, no job failed, none in hand" do
+    expect(@drain).to include(finished: true), "#{@drain.inspect}\n#{failures.tally.inspect}\n#{workers_log}"
+    expect(backlog).to eq(queued: 0, scheduled: 0, retries: 0, dead: 0)
+    stats = Sidekiq::Stats.new
+    expect(stats.failed).to eq(0), failures.tally.inspect
+    expect(stats.processed).to be >= users_count
+    expect(Sidekiq::Workers.new.size).to eq(0)
+    expect(@workers.map(&:log).join).not_to match(/gave up on|BusyException|database is locked/)
+  end
+
+  it "syncs every user exactly once: one contact per user, created once, its id stored locally" do
+    contacts = @emulator.contacts.select { |contact| contact["role"] == "user" }
+    stored = stored_ids
+    expect(contacts.map { |contact| contact["external_id"] }.tally).to eq(stored.keys.to_h { |id| [id.to_s, 1] })
+    expect(stored).to eq(contacts.to_h { |contact| [Integer(contact["external_id"]), contact["id"]] })
+    created = @emulator.requests.select { |r| r.method == "POST" && r.path == "/contacts" && r.status == 200 }
+    expect(created.map { |r| r.json["external_id"] }.tally.values.uniq).to eq([1])
+  end
+
+  it "makes one company per team, with its id stored on the team, and attaches each user to its teams' companies" do
+    companies = @emulator.companies
+    expect(companies.map { |company| company["company_id"] }.tally.values.uniq).to eq([1])
+    stored = stored_ids("teams", "intercom_company_id")
+    expect(stored).to eq(companies.to_h { |company| [Integer(company["company_id"]), company["id"]] })
+    teams_of = database { |db| db.execute("SELECT user_id, team_id FROM memberships") }
+               .group_by(&:first).transform_values { |rows| rows.map { |row| stored.fetch(row.last) }.sort }
+    attached = stored_ids.to_h { |user, contact| [user, @emulator.company_ids_of(contact).sort] }
+    expect(attached).to eq(teams_of)
+  end
+
+  it "absorbs every 429 by rescheduling, and prints the figures" do
+    stats = @emulator.stats
+    log = @workers.map(&:log).join
+    rescheduled = log.scan(/rescheduled in [\d.]+ s: rate limited/).size
+    expect(rescheduled).to be >= 1 if stats["rate_limited"].positive?
+    rate = stats["requests"] / @drain[:seconds]
+    warn format("\nsidekiq: %<users>d users (%<teams>d teams), %<p>d processes x %<t>d threads, limit %<limit>d per %<w>d s: " \
+                "drained in %<s>.1f s, %<req>d requests (%<rate>.1f req/s of %<allowed>.1f allowed, %<pct>.0f%%), " \
+                "%<r429>d answered 429, %<resched>d jobs rescheduled for a rate limit, %<per>.2f requests per user, " \
+                "%<done>d job runs",
+                users: users_count, teams: teams_count, p: processes, t: threads, limit: rate_limit, w: window,
+                s: @drain[:seconds], req: stats["requests"], rate: rate, allowed: rate_limit.to_f / window,
+                pct: 100 * rate / (rate_limit.to_f / window), r429: stats["rate_limited"], resched: rescheduled,
+                per: stats["requests"].to_f / users_count, done: Sidekiq::Stats.new.processed)
+  end
+end
