@@ -15,6 +15,9 @@ RSpec.configure do |config|
   config.order = :random
   Kernel.srand config.seed
   config.expect_with(:rspec) { |c| c.syntax = :expect }
+  # The Sidekiq integration spec (spec/rails/sidekiq_spec.rb) takes about a minute: bin/test runs
+  # it in a stage of its own, `--tag sidekiq` anywhere else.
+  config.filter_run_excluding(:sidekiq)
 
   # GC torture switches (see README, Development): every VALUE the extension holds must be
   # marked and survive compaction.
