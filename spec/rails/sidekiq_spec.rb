@@ -16,7 +16,9 @@ require "time"
 #   bundle exec rspec --tag sidekiq
 # Figures (drain time, requests/s against the allowed rate, 429s) go to stderr, never asserted.
 # SIDEKIQ_SPEC_USERS / _TEAMS / _RATE_LIMIT change the workload (the issue's: 200 users, 100);
-# SIDEKIQ_SPEC_LOGS=DIR keeps the workers' logs there (otherwise only a failure quotes them).
+# SIDEKIQ_SPEC_LOGS=DIR keeps the workers' logs there (otherwise only a failure quotes them);
+# SIDEKIQ_SPEC_SHARED_BUDGET=1 has the processes share the rate-limit budget in the same Redis
+# (config.rate_limit_redis_url): the figures line then shows what it saves.
 RSpec.describe "SyncWithIntercomJob on two Sidekiq processes", :rails_app, :sidekiq do
   token = "sidekiq-e2e-token-51c2"
   users = Integer(ENV.fetch("SIDEKIQ_SPEC_USERS", "300"))
@@ -42,6 +44,7 @@ RSpec.describe "SyncWithIntercomJob on two Sidekiq processes", :rails_app, :side
     @app = RailsAppHarness::App.new(emulator: @emulator, database: File.join(Dir.mktmpdir("db", RailsAppHarness.tmpdir),
                                                                                  "development.sqlite3"))
     env = { "ACTIVE_JOB_QUEUE_ADAPTER" => "sidekiq", "REDIS_URL" => @redis.url }
+    env["INTERCOM_SYNC_RATE_LIMIT_REDIS_URL"] = @redis.url(1) if ENV["SIDEKIQ_SPEC_SHARED_BUDGET"] == "1"
     logs = ENV["SIDEKIQ_SPEC_LOGS"] || Dir.mktmpdir("sidekiq-logs", RailsAppHarness.tmpdir)
     @workers = Array.new(workload[:processes]) do |i|
       SidekiqProcess.start(@app, log: File.join(logs, "sidekiq-#{i + 1}.log"), env: env, concurrency: workload[:threads])
@@ -169,11 +172,14 @@ RSpec.describe "SyncWithIntercomJob on two Sidekiq processes", :rails_app, :side
     windows = ((started + seconds) / window).floor - (started / window).floor + 1
     allowed = limit.to_f / window
     rate = stats["requests"] / seconds
-    warn format("\nsidekiq: %<users>d users (%<teams>d teams), %<p>d processes x %<t>d threads, limit %<limit>d per %<w>d s: " \
+    budget = ENV["SIDEKIQ_SPEC_SHARED_BUDGET"] == "1" ? "one budget shared in Redis" : "each process pacing alone"
+    warn format("\nsidekiq: %<users>d users (%<teams>d teams), %<p>d processes x %<t>d threads (%<budget>s), " \
+                "limit %<limit>d per %<w>d s: " \
                 "drained in %<s>.1f s, %<req>d requests (%<per>.2f a user), %<rate>.1f req/s of %<allowed>.1f allowed " \
                 "(%<pct>.0f%%; %<windows>d windows touched, %<used>.0f%% of their budget), %<r429>d answered 429, " \
                 "%<resched>d jobs rescheduled for a rate limit, %<late>s",
-                users: users_count, teams: workload[:teams], p: workload[:processes], t: workload[:threads], limit: limit, w: window,
+                users: users_count, teams: workload[:teams], p: workload[:processes], t: workload[:threads], budget: budget,
+                limit: limit, w: window,
                 s: seconds, req: stats["requests"], per: stats["requests"].to_f / users_count, rate: rate, allowed: allowed,
                 pct: 100 * rate / allowed, windows: windows, used: 100.0 * stats["requests"] / (windows * limit),
                 r429: stats["rate_limited"], resched: rescheduled, late: lateness)

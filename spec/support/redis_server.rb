@@ -43,6 +43,10 @@ class RedisServer
                          "--save", "", "--appendonly", "no", "--daemonize", "no",
                          %i[out err] => File::NULL)
     wait_until_ready
+    # a process that ends without calling #stop (an exception past the caller's ensure, exit in
+    # a spec) does not leave a server behind; only SIGKILL can
+    owner = Process.pid
+    at_exit { stop if Process.pid == owner }
     self
   end
 
