@@ -1,6 +1,8 @@
 # frozen_string_literal: true
 
 require "timeout"
+require "open3"
+require "rbconfig"
 
 # perform_all in a long-lived process (a Sidekiq worker calling it every few minutes): its
 # worker threads and their clients are kept between calls (IntercomSync::WorkerPool), end when
@@ -173,5 +175,54 @@ RSpec.describe "perform_all on the process's worker pool", sync: true do
     expect(SyncWithIntercom.perform_all(users.first(1), concurrency: 1).succeeded).to eq(1)
   ensure
     run&.kill
+  end
+
+  it "ends the run with an error, without hanging, when the app kills one of its workers" do
+    users = poro_users(8, "k")
+    killed = nil
+    run = Thread.new do
+      SyncWithIntercom.perform_all(users, concurrency: 2, prefetch: false) do
+        killed ||= bulk_threads.find { |t| t.name == "intercom_sync bulk worker 2" }&.tap(&:kill)
+      end
+    end
+    run.report_on_exception = false
+    expect { run.join(60) }.to raise_error(ThreadError, /worker thread running worker 2 was killed/)
+    expect(killed).to be_a(Thread)
+    expect(SyncWithIntercom.perform_all(users, concurrency: 2).succeeded).to eq(8)
+  ensure
+    run&.kill
+  end
+
+  # subprocess: runs another Ruby, which valgrind would trace and report on
+  it "lets the process exit at once: idle workers do not keep it for their idle time", subprocess: true do
+    script = <<~'RUBY'
+      require "intercom_sync"
+      require "logger"
+      IntercomSync.configure do |c|
+        c.base_url = ENV.fetch("EMULATOR_URL")
+        c.access_token = ENV.fetch("EMULATOR_TOKEN")
+        c.enabled = true
+        c.logger = Logger.new(nil)
+      end
+      user = Struct.new(:id, :email, :name, :phone_number, :timezone, :created_at, :last_request_at, :metadata,
+                        keyword_init: true) do
+        def from_oauth? = false
+        def as_json(*) = {}
+        def teams = []
+        def owned_teams = []
+        def update!(changes) = changes.each { |k, v| self[k] = v }
+      end
+      users = Array.new(4) { |i| user.new(id: "e-#{i}", email: "e#{i}@example.com", created_at: Time.at(1_600_000_000), metadata: {}) }
+      puts SyncWithIntercom.perform_all(users, concurrency: 4).succeeded
+      puts IntercomSync::WorkerPool.shared.idle_count
+    RUBY
+    env = { "EMULATOR_URL" => emulator.base_url, "EMULATOR_TOKEN" => emulator.token }
+    lib = File.expand_path("../../lib", __dir__)
+    out = nil
+    status = nil
+    waited = Thread.new { out, status = Open3.capture2(env, RbConfig.ruby, "-I", lib, "-e", script) }
+    expect(waited.join(40)).to eq(waited) # (nil: held for the 60 s idle time)
+    expect(status).to be_success
+    expect(out.lines.map(&:to_i)).to eq([4, 5])
   end
 end

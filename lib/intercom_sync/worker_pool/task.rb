@@ -36,6 +36,14 @@ module IntercomSync
         @notify&.push(self)
       end
 
+      # (Worker) Its thread ended inside the job, killed by another than cancel.
+      def abandon
+        return if over?
+
+        @error ||= ThreadError.new("the intercom_sync worker thread running #{@name} was killed")
+        finish
+      end
+
       # Waits for the job; returns what it returned, or raises what it raised.
       def value
         @lock.synchronize { @over.wait(@lock) until @state == :over }

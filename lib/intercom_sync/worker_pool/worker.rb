@@ -65,6 +65,7 @@ module IntercomSync
 
       def main
         Thread.handle_interrupt(Object => :never) do
+          task = nil
           while (task = next_task)
             Thread.handle_interrupt(Object => :immediate) { task.run }
             break unless done_with(task)
@@ -72,15 +73,20 @@ module IntercomSync
             Thread.current.name = IDLE_NAME
             kept = @pool.checkin(self)
             task.finish
+            task = nil
             break unless kept
           end
         ensure
           @pool.forget(self)
+          # killed inside its task by another than cancel (process exit, the app's code): whoever
+          # waits for the task is told rather than left waiting
+          task&.abandon
           IntercomSync.close_thread_clients
         end
       end
 
-      # The next task; nil once idle for idle_timeout (or retired).
+      # The next task; nil once idle for idle_timeout, retired, or interrupted: a kill while
+      # idle (the process exiting) only wakes the wait, since interrupts are deferred here.
       def next_task
         @lock.synchronize do
           deadline = Process.clock_gettime(Process::CLOCK_MONOTONIC) + @pool.idle_timeout
@@ -88,6 +94,7 @@ module IntercomSync
             return nil if @retired
 
             remaining = deadline - Process.clock_gettime(Process::CLOCK_MONOTONIC)
+            remaining = 0 if Thread.pending_interrupt?
             if remaining.positive?
               @wake.wait(@lock, remaining)
             elsif @pool.retire?(self)
