@@ -55,7 +55,10 @@ module IntercomSync
     # concurrency: nil for as many workers as the database pool serves, at most
     # ConnectionBudget::DEFAULT_CONCURRENCY; a number the pool cannot serve raises
     # ConfigurationError here, before any thread starts.
-    def initialize(users, concurrency: nil, collect: true, prefetch: :auto, config: IntercomSync.configuration)
+    #
+    # pool: the worker threads to run on (WorkerPool.shared, kept between runs).
+    def initialize(users, concurrency: nil, collect: true, prefetch: :auto, config: IntercomSync.configuration,
+                   pool: WorkerPool.shared)
       unless concurrency.nil? || (concurrency.is_a?(Integer) && concurrency.between?(1, 256))
         raise ArgumentError, "concurrency must be between 1 and 256"
       end
@@ -66,6 +69,7 @@ module IntercomSync
       @collect = collect
       @prefetch = prefetch
       @config = config
+      @pool = pool
     end
 
     def run
@@ -73,44 +77,32 @@ module IntercomSync
       report = Report.new([], 0, 0, 0, 0.0)
       work = SizedQueue.new(@concurrency * 2)
       done = Queue.new
-      workers = Array.new(@concurrency) { |i| named_thread("worker #{i + 1}") { work_loop(work, done) } }
-      feeder = named_thread("feeder") { feed(work) }
-      feeder.report_on_exception = false # feeder.value below raises its error in the caller
+      workers = @pool.start(Array.new(@concurrency) { |i| ["worker #{i + 1}", -> { work_loop(work, done) }] },
+                            notify: done)
+      feeder = @pool.start([["feeder", -> { feed(work) }]]).first
       finished = 0
       while finished < @concurrency
         outcome = done.pop
-        if outcome == :finished
+        if outcome.is_a?(WorkerPool::Task)
           finished += 1
           next
         end
         record(report, outcome)
         yield outcome if block_given?
       end
+      workers.each(&:value) # re-raises what stopped a worker (an error that is no StandardError)
       report.requests += feeder.value # re-raises an error of the users' enumeration
       report.elapsed = Process.clock_gettime(Process::CLOCK_MONOTONIC) - started
       report
     ensure
       # An exception in the caller's block, or an interrupt: stop everything we started. Closing
-      # the queue first wakes a feeder blocked on a full queue, so every thread can be joined.
+      # the queue first wakes a feeder blocked on a full queue. A worker still on this run is
+      # killed (and never comes back to the pool), so no sync of it outlives the call.
       work&.close
-      stop([feeder, *workers].compact)
+      [feeder, *workers].compact.each(&:cancel)
     end
 
     private
-
-    # Kills and waits for each thread. An error one died with was raised already by feeder.value
-    # (workers rescue theirs), so joining must not raise it a second time.
-    def stop(threads)
-      threads.each(&:kill).each do |thread|
-        thread.join
-      rescue StandardError
-        nil
-      end
-    end
-
-    def named_thread(name, &block)
-      Thread.new(&block).tap { |t| t.name = "intercom_sync bulk #{name}" }
-    end
 
     # Users travel wrapped in an array ([user], [user, contact] or [user, nil, known_absent]): a
     # nil in the app's list is a user to report, while a nil from the closed, drained queue
@@ -129,6 +121,9 @@ module IntercomSync
       0 # the run is being stopped
     ensure
       work.close
+      # a pooled thread outlives the run: a connection the reads left it (find_each before Rails
+      # 7.2 keeps one) would be taken from the app's pool for good
+      Database.release_connection(@users.klass) if @users.respond_to?(:klass)
     end
 
     # Queues the users found in the contact pages with their contacts; returns the set of their
@@ -199,8 +194,6 @@ module IntercomSync
       while (item = work.pop)
         done << sync_one(*item)
       end
-    ensure
-      done << :finished
     end
 
     # (Sync checks a connection out for its reads and its writes; one the app's code kept past

@@ -90,6 +90,15 @@ module IntercomSync
       stale.each_key { |k| clients.delete(k) }
       clients[key] = Client.new(config: config, rate_limit: rate_limit)
     end
+
+    # Closes the current thread's clients (a pooled worker that ends: WorkerPool).
+    def close_thread_clients
+      clients = Thread.current[:intercom_sync_clients]
+      return unless clients
+
+      clients.each_value(&:close)
+      clients.clear
+    end
   end
   @attribute_cache = AttributeCache.new
 end

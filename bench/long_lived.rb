@@ -1,0 +1,127 @@
+# frozen_string_literal: true
+
+# A long-lived process (a Sidekiq worker calling perform_all every few minutes): CALLS calls of
+# perform_all over the same USERS unchanged users at CONCURRENCY, and the process's RSS after
+# calls 1, 10, 20 and the last, and its growth from call 1 and from call 10. Side by side: this checkout (the worker pool) and the lib of
+# OLD_REF (new threads and clients every call), each with glibc's malloc as it is, with
+# MALLOC_ARENA_MAX=2, and with jemalloc through LD_PRELOAD (when libjemalloc is installed).
+# Every variant runs in a process of its own against an emulator of its own (another process).
+#
+#   ruby bench/long_lived.rb
+#   USERS=500 CALLS=40 CONCURRENCY=16 RTT=0 OLD_REF=f81b276 ruby bench/long_lived.rb
+#
+# The child (one variant): ruby -I LIB bench/long_lived.rb --child BASE_URL TOKEN
+require "json"
+require "open3"
+require "rbconfig"
+require "tmpdir"
+require "fileutils"
+
+ROOT = File.expand_path("..", __dir__)
+TOKEN = "bench-token"
+USERS = Integer(ENV.fetch("USERS", "500"))
+CALLS = Integer(ENV.fetch("CALLS", "40"))
+CONCURRENCY = Integer(ENV.fetch("CONCURRENCY", "16"))
+RTT_MS = Float(ENV.fetch("RTT", "0"))
+REPORTED = [1, 10, 20, CALLS].select { |n| n <= CALLS }.uniq.sort.freeze
+
+def rss_kb
+  File.read("/proc/self/status")[/^VmRSS:\s+(\d+)/, 1].to_i
+end
+
+def child(base_url, token)
+  require "logger"
+  require "intercom_sync"
+  require_relative "workload"
+  IntercomSync.configure do |c|
+    c.base_url = base_url
+    c.access_token = token
+    c.enabled = true
+    c.logger = Logger.new($stderr, level: Logger::ERROR)
+  end
+  Workload.define_attributes(base_url, token)
+  users = Workload.users(USERS, 1_000_000)
+  failed = SyncWithIntercom.perform_all(users, concurrency: CONCURRENCY, collect: false).failed # creates them
+  rss = {}
+  requests = 0
+  CALLS.times do |i|
+    report = SyncWithIntercom.perform_all(users, concurrency: CONCURRENCY, collect: false)
+    failed += report.failed
+    requests += report.requests
+    next unless REPORTED.include?(i + 1)
+
+    GC.start
+    rss[i + 1] = rss_kb
+  end
+  puts JSON.generate(rss_kb: rss, failed: failed, requests: requests, threads: Thread.list.size)
+end
+
+# An emulator process; returns [base_url, stop].
+def start_emulator
+  cmd = [RbConfig.ruby, "-I#{ROOT}/lib", "#{ROOT}/exe/intercom-emulator", "--port", "0", "--token", TOKEN,
+         "--rtt", RTT_MS.to_s, "--rate-limit", "1000000000"]
+  stdin, output, thread = Open3.popen2e(*cmd)
+  url = nil
+  while (line = output.gets)
+    break if (url = line[%r{http://127\.0\.0\.1:\d+}])
+  end
+  abort "emulator did not start" unless url
+  drain = Thread.new { output.each_line { |_| nil } }
+  [url, lambda {
+    Process.kill("TERM", thread.pid)
+    thread.join
+    drain.join
+    stdin.close
+  }]
+end
+
+# The lib of OLD_REF, with this checkout's compiled extension (the C core is the same).
+def old_lib(dir)
+  ref = ENV.fetch("OLD_REF", "f81b276")
+  system("git -C #{ROOT} archive #{ref} lib | tar -x -C #{dir}", exception: true)
+  Dir[File.join(ROOT, "lib/intercom_sync/*.so")].each { |so| FileUtils.cp(so, File.join(dir, "lib/intercom_sync")) }
+  File.join(dir, "lib")
+rescue StandardError => e
+  warn "OLD_REF #{ref}: #{e.message}; the old behaviour is left out"
+  nil
+end
+
+def variant(lib, env)
+  url, stop = start_emulator
+  out, err, status = Open3.capture3(env, RbConfig.ruby, "-I", lib, __FILE__, "--child", url, TOKEN)
+  abort "child failed (#{env.inspect}, #{lib}):\n#{err}" unless status.success?
+  JSON.parse(out.lines.last)
+ensure
+  stop&.call
+end
+
+def parent
+  jemalloc = Dir["/usr/lib/*/libjemalloc.so.2", "/usr/lib/libjemalloc.so.2"].first
+  allocators = { "glibc malloc" => {}, "MALLOC_ARENA_MAX=2" => { "MALLOC_ARENA_MAX" => "2" } }
+  allocators["jemalloc (LD_PRELOAD)"] = { "LD_PRELOAD" => jemalloc } if jemalloc
+  Dir.mktmpdir("intercom-sync-old") do |dir|
+    libs = { "worker pool (this checkout)" => File.join(ROOT, "lib") }
+    old = old_lib(dir)
+    libs["new threads each call (#{ENV.fetch('OLD_REF', 'f81b276')})"] = old if old
+
+    puts "Long-lived process: #{CALLS} calls of perform_all over #{USERS} unchanged users, concurrency " \
+         "#{CONCURRENCY}, emulator RTT #{RTT_MS} ms; RSS in MB after a GC (each row a process of its own)"
+    puts format("  %-40s %-22s %s %9s %9s %8s", "lib", "allocator", REPORTED.map { |n| format('%7s', "call #{n}") }.join(" "),
+                "#{REPORTED.first}->#{CALLS}", "#{REPORTED[1]}->#{CALLS}", "threads")
+    libs.each do |name, lib|
+      allocators.each do |allocator, env|
+        r = variant(lib, env)
+        mb = REPORTED.map { |n| r["rss_kb"].fetch(n.to_s) / 1024.0 }
+        # the growth after call 10 tells a plateau (a warm-up, then flat) from a leak (linear)
+        puts format("  %-40s %-22s %s %+9.1f %+9.1f %8d%s", name, allocator, mb.map { |v| format('%7.1f', v) }.join(" "),
+                    mb.last - mb.first, mb.last - mb[1], r["threads"], r["failed"].zero? ? "" : "  (#{r['failed']} failed)")
+      end
+    end
+  end
+end
+
+if ARGV.first == "--child"
+  child(ARGV[1], ARGV[2])
+else
+  parent
+end
