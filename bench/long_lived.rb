@@ -16,9 +16,10 @@ require "open3"
 require "rbconfig"
 require "tmpdir"
 require "fileutils"
+require_relative "emulator_process"
 
 ROOT = File.expand_path("..", __dir__)
-TOKEN = "bench-token"
+TOKEN = EmulatorProcess::TOKEN
 USERS = Integer(ENV.fetch("USERS", "500"))
 CALLS = Integer(ENV.fetch("CALLS", "40"))
 CONCURRENCY = Integer(ENV.fetch("CONCURRENCY", "16"))
@@ -58,21 +59,8 @@ end
 
 # An emulator process; returns [base_url, stop].
 def start_emulator
-  cmd = [RbConfig.ruby, "-I#{ROOT}/lib", "#{ROOT}/exe/intercom-emulator", "--port", "0", "--token", TOKEN,
-         "--rtt", RTT_MS.to_s, "--rate-limit", "1000000000"]
-  stdin, output, thread = Open3.popen2e(*cmd)
-  url = nil
-  while (line = output.gets)
-    break if (url = line[%r{http://127\.0\.0\.1:\d+}])
-  end
-  abort "emulator did not start" unless url
-  drain = Thread.new { output.each_line { |_| nil } }
-  [url, lambda {
-    Process.kill("TERM", thread.pid)
-    thread.join
-    drain.join
-    stdin.close
-  }]
+  emulator = EmulatorProcess.start(rtt_ms: RTT_MS, rate_limit: 1_000_000_000)
+  [emulator.url, -> { emulator.stop }]
 end
 
 # The lib of OLD_REF, with this checkout's compiled extension (the C core is the same).

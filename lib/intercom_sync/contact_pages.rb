@@ -52,12 +52,40 @@ module IntercomSync
     # Yields each page's users as { external_id => contact } (leads and contacts without an
     # external_id or an id left out). Raises ParseError for a list that is not one, or goes on past the
     # bound (max_pages, or fewer when total_count says so: the server may only lower it).
+    #
+    # The next page is read while this one's users are handed out (a thread of its own, one page
+    # ahead): each needs the cursor of the one before, so pages are read one after another, and
+    # without the overlap each would cost its round trip plus the hand-out.
     def each_page
+      return to_enum(:each_page) unless block_given?
+
+      ahead = Queue.new
+      wanted = Queue.new # a page taken: the reader may fetch the next one
+      reader = Thread.new { read_all(ahead, wanted) }
+      reader.name = "intercom_sync contact pages"
+      reader.report_on_exception = false
+      while (kind, value = ahead.pop)
+        raise value if kind == :error
+        break if kind == :end
+
+        wanted << true
+        yield users_of(value)
+      end
+    ensure
+      # the block raised, or the caller was interrupted: no page is read for nobody
+      reader&.kill&.join
+    end
+
+    private
+
+    # Pushes [:page, page] for each page, then [:end], or [:error, error] where reading stopped;
+    # fetches a page only once the one before was taken (wanted), so it is never two ahead.
+    def read_all(ahead, wanted)
       page = first_page
       limit = [total_pages&.+(SLACK_PAGES), max_pages].compact.min
       pages = 1
       loop do
-        yield users_of(page)
+        ahead << [:page, page]
         cursor = next_cursor(page)
         break unless cursor && !page["data"].empty?
         if pages >= limit
@@ -65,12 +93,15 @@ module IntercomSync
                             "the list claims #{total_count.inspect} contacts)"
         end
 
+        wanted.pop
         page = fetch(cursor)
         pages += 1
       end
+      ahead << [:end]
+    rescue Exception => e # rubocop:disable Lint/RescueException -- handed to the reading thread, which raises it
+      ahead << [:error, e]
     end
 
-    private
 
     def first_page
       @first_page ||= fetch(nil)
