@@ -34,12 +34,7 @@ def child(base_url, token)
   require "logger"
   require "intercom_sync"
   require_relative "workload"
-  IntercomSync.configure do |c|
-    c.base_url = base_url
-    c.access_token = token
-    c.enabled = true
-    c.logger = Logger.new($stderr, level: Logger::ERROR)
-  end
+  Workload.configure(base_url, token)
   Workload.define_attributes(base_url, token)
   users = Workload.users(USERS, 1_000_000)
   failed = SyncWithIntercom.perform_all(users, concurrency: CONCURRENCY, collect: false).failed # creates them

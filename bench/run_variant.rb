@@ -16,12 +16,7 @@ variant, workload, base_url, token, count, first_id = ARGV
 count = Integer(count)
 first_id = Integer(first_id)
 
-IntercomSync.configure do |c|
-  c.base_url = base_url
-  c.access_token = token
-  c.enabled = true
-  c.logger = Logger.new($stderr, level: Logger::ERROR)
-end
+Workload.configure(base_url, token)
 
 def emulator_stats(base_url, token)
   uri = URI("#{base_url}/__emulator/stats")

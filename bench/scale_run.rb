@@ -30,12 +30,7 @@ when "seed"
   puts JSON.generate(seconds: monotonic - started, bytes: File.size(file))
 when "sync"
   base_url, token, count, first_id, changed, concurrency = args
-  IntercomSync.configure do |c|
-    c.base_url = base_url
-    c.access_token = token
-    c.enabled = true
-    c.logger = Logger.new($stderr, level: Logger::ERROR)
-  end
+  Workload.configure(base_url, token)
   out = { users: Integer(count), rss_boot_kb: rss_kb("VmRSS") }
   users = ScaleWorkspace.users(Integer(count), Integer(first_id))
   users.each { |user| ScaleWorkspace.remember_sync!(user) }

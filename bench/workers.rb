@@ -24,13 +24,7 @@ if ARGV.first == "worker"
   require "intercom_sync"
   require_relative "workload"
   _, url, token, count, first_id, concurrency, redis_url = ARGV
-  IntercomSync.configure do |c|
-    c.base_url = url
-    c.access_token = token
-    c.enabled = true
-    c.logger = Logger.new($stderr, level: Logger::ERROR)
-    c.rate_limit_redis_url = redis_url if redis_url
-  end
+  Workload.configure(url, token) { |c| c.rate_limit_redis_url = redis_url if redis_url }
   users = Workload.users(Integer(count), Integer(first_id))
   $stdout.puts "ready"
   $stdout.flush

@@ -51,6 +51,17 @@ module Workload
     end
   end
 
+  # The gem pointed at a benchmark's emulator, logging errors only; the block may set more.
+  def configure(base_url, token)
+    IntercomSync.configure do |c|
+      c.base_url = base_url
+      c.access_token = token
+      c.enabled = true
+      c.logger = Logger.new($stderr, level: Logger::ERROR)
+      yield c if block_given?
+    end
+  end
+
   # Custom attributes both clients need defined (the official gem never creates them).
   def define_attributes(base_url, token)
     client = IntercomSync::Client.new(access_token: token, base_url: base_url)
