@@ -5,6 +5,10 @@ module IntercomSync
   module Sync
     module_function
 
+    # Seconds a sync waits for another that is reading the attribute definitions: about their
+    # two requests, paced or retried; past it, the sync reads them too.
+    DEFINITIONS_WAIT = 10
+
     # rate_limit: overrides config.rate_limit (the job passes :raise).
     # contact: the user's contact from a bulk read (Bulk's prefetch), used instead of a lookup;
     # known_absent: that read covered every contact and lacked the user (create without lookup).
@@ -24,12 +28,14 @@ module IntercomSync
     def attempt(user, config, dry_run, rate_limit, contact, known_absent)
       client = IntercomSync.thread_client(config, rate_limit: rate_limit)
       workspace = config.workspace_key
+      # (no database connection is held while waiting for another sync to read the definitions)
+      known = IntercomSync.attribute_cache.fetch_or_wait(workspace, wait: DEFINITIONS_WAIT)
       input_warnings = []
       warnings_once = []
       filtered = []
       # the reads (the user's teams, the app's as_json) on a connection returned before the requests
       snapshot = Database.with_connection(user.class) do
-        Snapshot.build(user, config, known_attributes: IntercomSync.attribute_cache.fetch(workspace),
+        Snapshot.build(user, config, known_attributes: known,
                                      contact: contact, known_absent: known_absent,
                                      warnings: input_warnings, warnings_once: warnings_once, filtered: filtered)
       end
@@ -48,6 +54,8 @@ module IntercomSync
         raw["fields_pulled"] += ["timezone"] if timezone_saved
       end
       [raw, error]
+    ensure
+      IntercomSync.attribute_cache.done_reading(workspace) if workspace && known.nil?
     end
 
     # Warnings about the model and the secrets left out are logged the first time only: they
