@@ -36,6 +36,7 @@ typedef struct harness {
     unsigned long sends;    /* requests answered */
     int transferring;
     isync_budget *budget;
+    long shared_held;       /* shared-budget slots reserved and not reported back */
 } harness;
 
 static unsigned int byte(harness *h)
@@ -141,6 +142,27 @@ static void fz_cancel(isync_exec *x)
 
 static const isync_exec_io fuzz_io = {fz_now, fz_random, fz_sleep, fz_begin, fz_run, fz_finish, fz_cancel};
 
+/* A shared budget (another process's requests) whose answers come from the input. */
+static long fz_shared_reserve(void *ctx, long long now_ms, unsigned int random)
+{
+    (void)now_ms;
+    (void)random;
+    harness *h = ctx;
+    unsigned int b = byte(h);
+    if (b & 1) return ISYNC_SHARED_UNUSABLE;
+    h->shared_held++;
+    return (long)(b >> 1) * 10;
+}
+
+static void fz_shared_done(void *ctx, const isync_rate_limit *rl, long long now_ms)
+{
+    (void)rl;
+    (void)now_ms;
+    harness *h = ctx;
+    if (h->shared_held <= 0) abort(); /* a slot reported twice, or never reserved */
+    h->shared_held--;
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     harness h = {{data, size, 0}, EPOCH_MS, 0, 0, 0, 0, NULL};
@@ -159,6 +181,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     isync_exec_init(&x, NULL, &policy, (flags & 2) != 0, h.budget, 1);
     x.io = &fuzz_io;
     x.ctx = &h;
+    isync_shared_budget shared = {fz_shared_reserve, fz_shared_done, &h};
+    x.shared = (flags & 8) != 0;
 
     int bound = (policy.max_retries > policy.rate_limit_retries ? policy.max_retries : policy.rate_limit_retries) + 1;
     /* A backoff is at most max_delay or a sane reset; a pacing wait at most one window per slot
@@ -175,15 +199,19 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         isync_exec_start(&x, "POST", "/contacts", "{}", 2, deadline);
         int abandoned = 0;
         isync_run_state state;
-        while ((state = isync_exec_run(&x, &doc, &e)) == ISYNC_RUN_INTERRUPTED) {
+        while ((state = isync_exec_run(&x, &doc, &e)) != ISYNC_RUN_DONE) {
             if (doc) abort();
             if (isync_budget_in_flight(h.budget) != 0) abort(); /* suspended with a slot held */
-            if (byte(&h) & 1) { /* Ruby raised: the request is abandoned */
+            if (state == ISYNC_RUN_SHARED_BUDGET && !x.shared) abort();
+            if (byte(&h) & 1) { /* Ruby raised (an interrupt, or in the budget): abandoned */
                 isync_exec_cancel(&x);
                 abandoned = 1;
                 break;
             }
+            if (state == ISYNC_RUN_SHARED_BUDGET) isync_exec_serve(&x, &shared);
         }
+        isync_exec_serve(&x, &shared); /* the report of the slot the request held, if any */
+        if (h.shared_held != 0 || x.shared_reserved) abort(); /* a shared slot kept after the request */
         if (isync_budget_in_flight(h.budget) != 0) abort();
         if (h.transferring) abort();
         if (h.begins > (unsigned long)bound) abort(); /* more tries than the policy allows */

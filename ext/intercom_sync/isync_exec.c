@@ -103,6 +103,7 @@ void isync_exec_start(isync_exec *x, const char *method, const char *path, const
     x->reserved = 0;
     x->suspended = 0;
     x->wait_until = 0;
+    x->shared_answered = 0;
     isync_error_clear(&x->last);
     x->phase = ISYNC_EXEC_ATTEMPT;
     isync_trace_begin(x->trace, method, path);
@@ -112,15 +113,19 @@ void isync_exec_start(isync_exec *x, const char *method, const char *path, const
 typedef enum step {
     STEP_GO_ON,
     STEP_FINISHED,
-    STEP_SUSPENDED
+    STEP_SUSPENDED,
+    STEP_SHARED      /* the caller serves x->shared_request first */
 } step;
 
-/* Gives the shared slot back (rl: the answer's window, or NULL). */
+/* Gives the shared slot back (rl: the answer's window, or NULL): a report for the caller. */
 static void release_shared(isync_exec *x, const isync_rate_limit *rl)
 {
     if (!x->shared_reserved) return;
     x->shared_reserved = 0;
-    x->shared->done(x->shared->ctx, rl, x->io->now_ms(x));
+    isync_rate_limit none = {0, -1, -1, -1};
+    x->shared_request.report = 1;
+    x->shared_request.window = rl ? *rl : none;
+    x->shared_request.now_ms = x->io->now_ms(x);
 }
 
 /* Gives the slots back, with what the answer said of the window (rl; NULL: nothing). */
@@ -224,18 +229,21 @@ static step attempt(isync_exec *x, isync_error *e)
     if (x->deadline_ms && now >= x->deadline_ms) return deadline_passed(x, e);
     long wait = 0;
     if (x->pace) {
+        if (x->shared && !x->shared_answered) {
+            /* the shared slot first: the caller asks for it and runs the loop again (no slot of
+             * the process's is held meanwhile) */
+            x->shared_request.reserve = 1;
+            x->shared_request.now_ms = now;
+            x->shared_request.random = x->io->random(x);
+            x->shared_asked_at = now;
+            return STEP_SHARED;
+        }
         wait = isync_budget_delay_ms(x->budget, now, x->io->random(x));
         x->reserved = 1;
-        if (x->shared) {
-            long shared_wait = x->shared->reserve(x->shared->ctx, now, x->io->random(x));
-            if (shared_wait == ISYNC_SHARED_INTERRUPTED) {
-                release(x, NULL); /* resumed, the attempt reserves both again */
-                return suspend(x);
-            }
-            if (shared_wait >= 0) {
-                x->shared_reserved = 1;
-                if (shared_wait > wait) wait = shared_wait;
-            }
+        if (x->shared_answered) {
+            x->shared_answered = 0;
+            long long shared_left = x->shared_wait >= 0 ? x->shared_asked_at + x->shared_wait - now : 0;
+            if (shared_left > wait) wait = shared_left > LONG_MAX ? LONG_MAX : (long)shared_left;
         }
     }
     if (wait <= 0) return start_transfer(x, e);
@@ -291,6 +299,7 @@ isync_run_state isync_exec_run(isync_exec *x, isync_json **doc, isync_error *e)
         }
     }
     if (s == STEP_SUSPENDED) return ISYNC_RUN_INTERRUPTED;
+    if (s == STEP_SHARED) return ISYNC_RUN_SHARED_BUDGET;
     isync_trace_end(x->trace, *doc ? NULL : e, 0, x->retry_count);
     return ISYNC_RUN_DONE;
 }
@@ -300,11 +309,28 @@ void isync_exec_cancel(isync_exec *x)
     if (x->phase != ISYNC_EXEC_IDLE) isync_trace_end(x->trace, NULL, 1, x->retry_count);
     if (x->phase == ISYNC_EXEC_SENDING) x->io->cancel(x);
     /* a suspended request gave its slot back already; one that never ran holds none; the
-     * shared slot is kept while suspended, so it goes back now */
+     * shared slot is kept while suspended, so it goes back now (a report for the caller) */
     release_shared(x, NULL);
+    x->shared_request.reserve = 0;
+    x->shared_answered = 0;
     x->reserved = 0;
     x->suspended = 0;
     x->phase = ISYNC_EXEC_IDLE;
+}
+
+void isync_exec_shared_answer(isync_exec *x, long wait)
+{
+    x->shared_answered = 1;
+    x->shared_wait = wait >= 0 ? wait : ISYNC_SHARED_UNUSABLE;
+    x->shared_reserved = wait >= 0;
+}
+
+void isync_exec_serve(isync_exec *x, const isync_shared_budget *b)
+{
+    isync_shared_request r = x->shared_request;
+    memset(&x->shared_request, 0, sizeof(x->shared_request));
+    if (r.report && b) b->done(b->ctx, r.window.present ? &r.window : NULL, r.now_ms);
+    if (r.reserve) isync_exec_shared_answer(x, b ? b->reserve(b->ctx, r.now_ms, r.random) : ISYNC_SHARED_UNUSABLE);
 }
 
 isync_json *isync_exec_call(isync_exec *x, const char *method, const char *path, const char *body,
@@ -312,8 +338,11 @@ isync_json *isync_exec_call(isync_exec *x, const char *method, const char *path,
 {
     isync_json *doc = NULL;
     isync_exec_start(x, method, path, body, body_len, deadline_ms);
-    while (isync_exec_run(x, &doc, e) == ISYNC_RUN_INTERRUPTED) {
-        /* no one to hand the interrupt to: carry on, as a Ruby thread that is not raising does */
+    isync_run_state state;
+    while ((state = isync_exec_run(x, &doc, e)) != ISYNC_RUN_DONE) {
+        /* an interrupt: no one to hand it to, so carry on, as a Ruby thread that is not raising does */
+        if (state == ISYNC_RUN_SHARED_BUDGET) isync_exec_serve(x, x->shared_budget);
     }
+    if (x->shared) isync_exec_serve(x, x->shared_budget); /* the finished reservation's report */
     return doc;
 }

@@ -18,13 +18,19 @@
 typedef struct isync_exec isync_exec;
 
 /* A rate-limit budget kept outside the process, consulted next to the process's own before
- * each request (when pacing): the binding's is a record in Redis that every process of the app
+ * each request (when pacing): the gem's is a record in Redis that every process of the app
  * shares (IntercomSync::SharedBudget), so N processes together stay inside one limit. The
- * request waits for the later of the two slots. */
+ * request waits for the later of the two slots.
+ *
+ * The loop never calls it: it may need the GVL, and code run with the GVL may raise, which must
+ * not unwind through the loop. Instead isync_exec_run returns ISYNC_RUN_SHARED_BUDGET with what
+ * it needs in x->shared_request; the caller serves that (reports a finished reservation, makes
+ * a new one and answers with isync_exec_shared_answer) and runs the loop again. A reservation
+ * finished as the loop returns for another reason (the answer, a cancel) is in the request too:
+ * serve it then. isync_exec_serve does it all with the functions below, for C drivers. */
 typedef struct isync_shared_budget {
-    /* Reserves a slot for the next request: the wait in ms (>= 0); ISYNC_SHARED_UNUSABLE when
-     * the record cannot be reached (the process's budget alone paces this request); or
-     * ISYNC_SHARED_INTERRUPTED when the caller must stop (the request suspends, holding nothing). */
+    /* Reserves a slot for the next request: the wait in ms (>= 0), or ISYNC_SHARED_UNUSABLE
+     * when the record cannot be reached (the process's budget alone paces this request). */
     long (*reserve)(void *ctx, long long now_ms, unsigned int random);
     /* The reserved request is over: rl is its answer's window, or NULL (no answer, cancelled). */
     void (*done)(void *ctx, const isync_rate_limit *rl, long long now_ms);
@@ -32,7 +38,15 @@ typedef struct isync_shared_budget {
 } isync_shared_budget;
 
 #define ISYNC_SHARED_UNUSABLE (-1L)
-#define ISYNC_SHARED_INTERRUPTED (-2L)
+
+/* What the loop needs from the shared budget before it goes on (both may be set: report first). */
+typedef struct isync_shared_request {
+    int report;               /* a reservation is over: done(window if window.present, else NULL) */
+    isync_rate_limit window;
+    int reserve;              /* reserve a slot, then isync_exec_shared_answer */
+    long long now_ms;         /* for both calls */
+    unsigned int random;
+} isync_shared_request;
 
 typedef struct isync_exec_io {
     long long (*now_ms)(isync_exec *x);        /* a clock in ms */
@@ -67,7 +81,9 @@ struct isync_exec {
     isync_retry_policy retry;
     int pace;                    /* spread requests over the rate-limit window */
     isync_budget *budget;        /* required when pace is set */
-    const isync_shared_budget *shared; /* also consulted when pacing; NULL: none (the default) */
+    int shared;                  /* a shared budget paces too (the caller serves it; 0: none, the default) */
+    const isync_shared_budget *shared_budget; /* how isync_exec_call serves it (C drivers) */
+    isync_shared_request shared_request;      /* what the caller must serve before running again */
     unsigned int random_state;   /* xorshift, never 0 */
     unsigned long retries;       /* requests repeated after a transient failure or a 429 */
     unsigned long paced;         /* waits before a request to stay inside the budget */
@@ -81,6 +97,9 @@ struct isync_exec {
     int retry_count;             /* retries made so far for this request */
     int reserved;                /* this request has a budget slot (released while suspended) */
     int shared_reserved;         /* ... and one in the shared budget (kept while suspended) */
+    int shared_answered;         /* the attempt under way has the shared budget's answer: */
+    long shared_wait;            /* a wait from shared_asked_at, or ISYNC_SHARED_UNUSABLE */
+    long long shared_asked_at;
     int suspended;               /* the last run returned ISYNC_RUN_INTERRUPTED */
     long long wait_until;        /* the end of the pacing wait or backoff under way */
     isync_error last;            /* the failure before the current attempt, for TimeoutError */
@@ -92,9 +111,15 @@ void isync_exec_start(isync_exec *x, const char *method, const char *path, const
                       long long deadline_ms);
 /* ISYNC_RUN_DONE: *doc is the decoded 2xx body (caller frees), or NULL with e filled (the
  * deadline passing is ISYNC_E_TIMEOUT naming the last error). ISYNC_RUN_INTERRUPTED: resume or
- * cancel. Either way no budget reservation is held on return. */
+ * cancel; no slot of the process's budget is held. ISYNC_RUN_SHARED_BUDGET: serve
+ * x->shared_request, then resume (or cancel). */
 isync_run_state isync_exec_run(isync_exec *x, isync_json **doc, isync_error *e);
-/* Abandons an interrupted request (drops its transfer); a no-op once it is done. */
+/* The shared budget's answer to x->shared_request.reserve: a wait in ms, or ISYNC_SHARED_UNUSABLE. */
+void isync_exec_shared_answer(isync_exec *x, long wait);
+/* Serves x->shared_request with b's functions (NULL: the budget is unusable). */
+void isync_exec_serve(isync_exec *x, const isync_shared_budget *b);
+/* Abandons an interrupted request (drops its transfer); a no-op once it is done. A shared
+ * reservation it held becomes a report in x->shared_request. */
 void isync_exec_cancel(isync_exec *x);
 /* Blocking start + run, resuming after interrupts: for C drivers. */
 isync_json *isync_exec_call(isync_exec *x, const char *method, const char *path, const char *body,

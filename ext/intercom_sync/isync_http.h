@@ -51,7 +51,8 @@ pid_t isync_http_owner_pid(const isync_http *h);
  * isync_http_cancel drops a transfer that will not be finished (after an interrupt). */
 int isync_http_begin(isync_http *h, const char *method, const char *path,
                      const char *body, size_t body_len, isync_error *e);
-typedef enum { ISYNC_RUN_DONE, ISYNC_RUN_INTERRUPTED } isync_run_state;
+/* (ISYNC_RUN_SHARED_BUDGET: only isync_exec_run returns it; see isync_exec.h) */
+typedef enum { ISYNC_RUN_DONE, ISYNC_RUN_INTERRUPTED, ISYNC_RUN_SHARED_BUDGET } isync_run_state;
 isync_run_state isync_http_run(isync_http *h);
 void isync_http_interrupt(isync_http *h);   /* callable from any thread */
 int isync_http_finish(isync_http *h, isync_error *e);

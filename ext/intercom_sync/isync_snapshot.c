@@ -231,7 +231,11 @@ static int load_options(snapshot *snap, isync_error *e)
     } else {
         return isync_error_set(e, ISYNC_E_INPUT, "unknown_attributes must be create, skip or raise");
     }
-    const char *first = nonempty_str(isync_json_get(options, "create_first"));
+    const isync_json *first_value = isync_json_get(options, "create_first");
+    const char *first = nonempty_str(first_value);
+    if (first_value && !first) {
+        return isync_error_set(e, ISYNC_E_INPUT, "create_first must be all_users, recent_users or never");
+    }
     if (!first || strcmp(first, "all_users") == 0) {
         snap->create_first = CREATE_FIRST_ALL;
     } else if (strcmp(first, "recent_users") == 0) {

@@ -25,15 +25,16 @@ struct rb_isync_client {
     int closed;
     isync_exec exec;            /* retry policy, pacing (budget shared by the workspace), counters */
     /* The rate-limit budget shared with other processes (IntercomSync::SharedBudget), if any:
-     * a Ruby object the core calls through `shared` before and after each request. */
+     * a Ruby object asked for a slot before each request and told each answer's window
+     * (rb_isync_shared_budget.c serves what the core's loop asks for). */
     VALUE shared_budget;        /* Qnil: none */
-    isync_shared_budget shared;
-    int without_gvl;            /* the core's loop is running with the GVL released */
-    int pending_jump;           /* the state of an exception raised in shared_budget, to re-raise */
 };
 
-/* rb_isync_shared_budget.c: what Client#shared_budget= sets (budget: an object, or nil) */
+/* rb_isync_shared_budget.c: what Client#shared_budget= sets (budget: an object, or nil); serving
+ * the loop's shared-budget request with the GVL (may raise), or quietly from an ensure. */
 void isync_shared_budget_attach(VALUE self, rb_isync_client *c, VALUE budget);
+void isync_shared_budget_serve(rb_isync_client *c);
+void isync_shared_budget_serve_quietly(rb_isync_client *c);
 void isync_shared_budget_init(void);
 
 /* rb_isync_perform.c: Client#perform(method, path, body) -> [status, body, request_id, rate_limit] */

@@ -4,8 +4,8 @@
  * A Ruby interrupt (Thread#kill, Thread#raise, Timeout) calls our unblocking function, which
  * wakes libcurl's poll or wait from the interrupting thread; the loop returns having given its
  * budget slot back, Ruby raises (or not: then the loop resumes), and an ensure detaches the
- * unfinished transfer so the client stays usable. An exception raised in the shared budget's
- * Ruby (rb_isync_shared_budget.c) while the loop ran is re-raised here, once it has returned.
+ * unfinished transfer so the client stays usable. Between two runs of the loop, with the GVL,
+ * the shared rate-limit budget is served (rb_isync_shared_budget.c).
  */
 #include "rb_isync_client.h"
 
@@ -41,12 +41,8 @@ static void run_without_gvl(rb_isync_client *c, isync_run_state (*fn)(void *arg)
     do {
         n.state = ISYNC_RUN_INTERRUPTED; /* stays so if Ruby skips the call for a pending interrupt */
         rb_nogvl(call_fn, &n, wake, c->http, RB_NOGVL_UBF_ASYNC_SAFE);
-        if (c->pending_jump) {
-            int state = c->pending_jump;
-            c->pending_jump = 0;
-            rb_jump_tag(state);
-        }
-        if (n.state == ISYNC_RUN_INTERRUPTED) rb_thread_check_ints(); /* may raise or kill */
+        if (c->exec.shared) isync_shared_budget_serve(c); /* may raise, as may: */
+        if (n.state == ISYNC_RUN_INTERRUPTED) rb_thread_check_ints();
     } while (n.state != ISYNC_RUN_DONE);
 }
 
@@ -61,10 +57,7 @@ typedef struct exec_args {
 static isync_run_state exec_run(void *p)
 {
     exec_args *a = p;
-    a->client->without_gvl = 1; /* the shared budget takes the GVL for its calls */
-    isync_run_state state = isync_exec_run(a->exec, &a->doc, a->e);
-    a->client->without_gvl = 0;
-    return state;
+    return isync_exec_run(a->exec, &a->doc, a->e);
 }
 
 static VALUE exec_body(VALUE p)
@@ -82,7 +75,7 @@ static VALUE exec_ensure(VALUE p)
 {
     exec_args *a = (exec_args *)p;
     isync_exec_cancel(a->exec);
-    a->client->pending_jump = 0; /* an exception is on its way out already */
+    isync_shared_budget_serve_quietly(a->client); /* the report of a reservation it held */
     if (!a->returned) {
         isync_json_free(a->doc);
         a->doc = NULL;

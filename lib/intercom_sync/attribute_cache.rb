@@ -18,6 +18,7 @@ module IntercomSync
       @learned = ConditionVariable.new
       @by_workspace = {}
       @reading = {} # workspace => the thread whose sync reads the definitions now
+      @unneeded = {} # workspaces whose syncs need no definitions: nobody waits for a reader there
     end
 
     # The definitions, as #fetch; when none are known and another thread's sync is reading them,
@@ -29,6 +30,7 @@ module IntercomSync
         loop do
           defs = @by_workspace[workspace]
           return copy(defs) if defs
+          return nil if @unneeded[workspace]
 
           reader = @reading[workspace]
           unless reader&.alive? && reader != Thread.current
@@ -43,11 +45,17 @@ module IntercomSync
       end
     end
 
-    # The sync that was to read the definitions ended (with them learned, or not): the threads
-    # waiting look again, and one of them reads them when they are still unknown.
-    def done_reading(workspace)
+    # The sync that was to read the definitions ended: the threads waiting look again, and one of
+    # them reads them when they are still unknown because that sync failed. A sync that went well
+    # and learned none needed none (no custom attribute it did not know): then nobody waits for a
+    # reader in that workspace again, or every sync would wait for the one before it.
+    def done_reading(workspace, synced:)
       @lock.synchronize do
         @reading.delete(workspace) if @reading[workspace] == Thread.current
+        if synced && !@by_workspace.key?(workspace)
+          @unneeded[workspace] = true
+          @unneeded.shift while @unneeded.size > MAX_WORKSPACES
+        end
         @learned.broadcast
       end
     end
@@ -77,6 +85,7 @@ module IntercomSync
       @lock.synchronize do
         @by_workspace.clear
         @reading.clear
+        @unneeded.clear
         @learned.broadcast
       end
     end

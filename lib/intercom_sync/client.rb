@@ -55,14 +55,14 @@ module IntercomSync
         raise_on_rate_limit: (rate_limit || config.rate_limit).to_sym == :raise,
         pace: pace.nil? ? config.pace_requests : pace
       )
-      @shared_budget = SharedBudget.for_client(config, config.workspace_key_for(@base_url, access_token))
-      self.shared_budget = @shared_budget if @shared_budget
+      share_budget(config, access_token, pace.nil? ? config.pace_requests : pace,
+                   (timeout || config.timeout) + (connect_timeout || config.connect_timeout))
     end
 
     # Closes the connections: libcurl's, and the shared budget's to Redis.
     def close
+      close_handles # (raises BusyError while a request runs: Redis stays open for it)
       @shared_budget&.close
-      close_handles
     end
 
     def get(path)
@@ -88,6 +88,18 @@ module IntercomSync
       Response.new(status: status, body: data, request_id: request_id,
                    rate_limit: rate_limit && RateLimit.new(*rate_limit))
     end
+
+    # The rate-limit budget shared with the app's other processes, when configured and pacing;
+    # a reservation is held at most for the request's own timeouts (and a margin).
+    def share_budget(config, access_token, pace, request_seconds)
+      return unless pace && config.rate_limit_redis_url
+
+      @shared_budget = SharedBudget.new(url: config.rate_limit_redis_url, hold_seconds: request_seconds,
+                                        workspace_key: config.workspace_key_for(@base_url, access_token),
+                                        logger: config.logger)
+      self.shared_budget = @shared_budget
+    end
+    private :share_budget
 
     def inspect
       "#<#{self.class.name} base_url=#{base_url.inspect} api_version=#{api_version.inspect}#{' closed' if closed?}>"

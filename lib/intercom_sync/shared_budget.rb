@@ -72,33 +72,38 @@ module IntercomSync
     @paused_until = 0.0
     @lock = Mutex.new
 
-    class << self
-      # The budget for a client of config's, or nil when config shares none.
-      def for_client(config, workspace_key)
-        url = config.rate_limit_redis_url
-        url && new(url: url, workspace_key: workspace_key, hold_seconds: config.timeout + config.connect_timeout,
-                   logger: config.logger)
-      end
+    @down = false
 
+    class << self
       def paused?
         Process.clock_gettime(Process::CLOCK_MONOTONIC) < @paused_until
       end
 
-      # Redis failed: every budget of the process stops asking it for a while, and the first
-      # failure of each pause is logged (the message never holds the URL, which may hold a password).
+      # Redis failed: every budget of the process stops asking it for a while. Logged when it
+      # goes down, not at every retry while it stays down (the message never holds the URL,
+      # which may hold a password).
       def pause(error, logger)
-        first = @lock.synchronize do
-          now = Process.clock_gettime(Process::CLOCK_MONOTONIC)
-          (now >= @paused_until).tap { @paused_until = now + PAUSE_AFTER_FAILURE }
+        went_down = @lock.synchronize do
+          @paused_until = Process.clock_gettime(Process::CLOCK_MONOTONIC) + PAUSE_AFTER_FAILURE
+          !@down.tap { @down = true }
         end
-        return unless first
+        return unless went_down
 
         logger.warn("[intercom_sync] the shared rate-limit budget in Redis is unusable (#{error.class}); " \
-                    "pacing inside this process only for #{PAUSE_AFTER_FAILURE} s")
+                    "pacing inside this process only, trying Redis again every #{PAUSE_AFTER_FAILURE} s")
+      end
+
+      # Redis answered: a later failure is news again.
+      def up(logger)
+        came_back = @lock.synchronize { @down.tap { @down = false } }
+        logger.info("[intercom_sync] the shared rate-limit budget in Redis is usable again") if came_back
       end
 
       def resume!
-        @paused_until = 0.0
+        @lock.synchronize do
+          @paused_until = 0.0
+          @down = false
+        end
       end
 
       # Loaded when the setting is made (at boot), never inside the first syncs of a threaded process.
@@ -127,9 +132,11 @@ module IntercomSync
     def reserve(now_ms, random)
       return nil if self.class.paused?
 
-      member = "#{@owner}:#{@count += 1}"
+      # the pid too: a forked child inherits @owner and @count
+      member = "#{@owner}:#{Process.pid}:#{@count += 1}"
       wait = script(RESERVE, now_ms, random, @hold_ms, member)
       @member = member
+      self.class.up(@logger)
       wait
     rescue RedisClient::Error => e
       self.class.pause(e, @logger)

@@ -55,7 +55,7 @@ module IntercomSync
       end
       [raw, error]
     ensure
-      IntercomSync.attribute_cache.done_reading(workspace) if workspace && known.nil?
+      IntercomSync.attribute_cache.done_reading(workspace, synced: !raw.nil? && error.nil?) if workspace && known.nil?
     end
 
     # Warnings about the model and the secrets left out are logged the first time only: they

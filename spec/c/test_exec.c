@@ -386,8 +386,9 @@ static void test_trace(void)
     isync_trace_free(NULL);
 }
 
-/* A shared budget (another process's requests): its slot is waited for when it is the later,
- * it hears every answer's window, gets its slot back on every path, and can stop the loop. */
+/* A shared budget (another process's requests): asked before each attempt through the caller
+ * (ISYNC_RUN_SHARED_BUDGET), its slot waited for when it is the later, told every answer's
+ * window, and given back on every path. */
 typedef struct fake_shared {
     long wait;           /* what reserve answers */
     int reserved, done, done_with_window;
@@ -417,6 +418,7 @@ static void shared_done(void *ctx, const isync_rate_limit *rl, long long now_ms)
 static void test_shared_budget(void)
 {
     static const answer window[] = {{200, ISYNC_OK, -1, 100, 90, 10}};
+    static const answer failing_once[] = {{503, ISYNC_OK, -1, 100, 80, 10}, {200, ISYNC_OK, -1, 100, 79, 10}};
     isync_exec x;
     fake f;
     isync_error e;
@@ -424,51 +426,74 @@ static void test_shared_budget(void)
     isync_shared_budget shared = {shared_reserve, shared_done, &s};
     setup(&x, &f, window, 1, &default_policy, "shared");
     isync_budget_reset(f.budget);
-    x.shared = &shared;
+    x.shared = 1;
+    x.shared_budget = &shared;
 
+    /* the loop asks the caller first, holding no slot of the process's meanwhile */
+    isync_json *doc = NULL;
+    isync_exec_start(&x, "GET", "/me", NULL, 0, 0);
+    CHECK(isync_exec_run(&x, &doc, &e) == ISYNC_RUN_SHARED_BUDGET && doc == NULL);
+    CHECK(x.shared_request.reserve && !x.shared_request.report && f.sent == 0);
+    CHECK(isync_budget_in_flight(f.budget) == 0);
     /* the shared slot is later than the process's (none): waited for, then given back with the window */
-    isync_json *doc = isync_exec_call(&x, "GET", "/me", NULL, 0, 0, &e);
-    CHECK(doc != NULL && f.sleeps == 1 && f.last_sleep == 250 && x.paced == 1);
-    CHECK(s.reserved == 1 && s.done == 1 && s.done_with_window == 1 && s.last_remaining == 90);
+    isync_exec_serve(&x, &shared);
+    CHECK(isync_exec_run(&x, &doc, &e) == ISYNC_RUN_DONE && doc != NULL);
+    CHECK(f.sleeps == 1 && f.last_sleep == 250 && x.paced == 1);
+    CHECK(s.reserved == 1 && s.done == 0 && x.shared_request.report); /* reported by the caller */
+    isync_exec_serve(&x, &shared);
+    CHECK(s.done == 1 && s.done_with_window == 1 && s.last_remaining == 90);
     CHECK(!x.shared_reserved && isync_budget_in_flight(f.budget) == 0);
     isync_json_free(doc);
 
-    /* unusable (Redis down): the process's budget alone paces, nothing to give back */
+    /* unusable (Redis down): the process's budget alone paces, nothing to report */
     s.wait = ISYNC_SHARED_UNUSABLE;
+    int sleeps = (int)f.sleeps;
     doc = isync_exec_call(&x, "GET", "/me", NULL, 0, 0, &e);
-    CHECK(doc != NULL && f.sleeps == 1 && s.reserved == 1 && s.done == 1);
+    CHECK(doc != NULL && f.sleeps == sleeps && s.reserved == 1 && s.done == 1);
     isync_json_free(doc);
 
-    /* the caller must stop: suspended before anything is sent, holding no slot of either budget */
-    s.wait = ISYNC_SHARED_INTERRUPTED;
-    size_t sent = f.sent;
-    isync_exec_start(&x, "GET", "/me", NULL, 0, 0);
-    CHECK(isync_exec_run(&x, &doc, &e) == ISYNC_RUN_INTERRUPTED && doc == NULL);
-    CHECK(f.sent == sent && !f.transferring && isync_budget_in_flight(f.budget) == 0 && !x.shared_reserved);
-    /* resumed: both are reserved again */
+    /* a retry: the failed attempt's slot is reported (its window) before the next is reserved */
     s.wait = 0;
-    CHECK(isync_exec_run(&x, &doc, &e) == ISYNC_RUN_DONE && doc != NULL);
-    CHECK(s.reserved == 2 && s.done == 2);
+    setup(&x, &f, failing_once, 2, &default_policy, "shared");
+    isync_budget_reset(f.budget);
+    x.shared = 1;
+    x.shared_budget = &shared;
+    doc = isync_exec_call(&x, "GET", "/me", NULL, 0, 0, &e);
+    CHECK(doc != NULL && x.retries == 1);
+    CHECK(s.reserved == 3 && s.done == 3 && s.last_remaining == 79);
     isync_json_free(doc);
 
-    /* interrupted in the transfer and abandoned: the shared slot goes back at cancel, once */
+    /* abandoned while the caller asks (Ruby raised in the budget): nothing held, nothing to report */
+    isync_exec_start(&x, "GET", "/me", NULL, 0, 0);
+    CHECK(isync_exec_run(&x, &doc, &e) == ISYNC_RUN_SHARED_BUDGET);
+    isync_exec_cancel(&x);
+    CHECK(!x.shared_request.reserve && !x.shared_request.report && isync_budget_in_flight(f.budget) == 0);
+
+    /* interrupted in the transfer and abandoned: the shared slot is reported at cancel, once */
     f.interrupt_runs = 1;
     isync_exec_start(&x, "GET", "/me", NULL, 0, 0);
+    CHECK(isync_exec_run(&x, &doc, &e) == ISYNC_RUN_SHARED_BUDGET);
+    isync_exec_serve(&x, &shared);
     CHECK(isync_exec_run(&x, &doc, &e) == ISYNC_RUN_INTERRUPTED);
-    CHECK(x.shared_reserved && s.done == 2); /* kept while suspended */
+    CHECK(x.shared_reserved && !x.shared_request.report); /* kept while suspended */
     isync_exec_cancel(&x);
     isync_exec_cancel(&x);
-    CHECK(s.done == 3 && !x.shared_reserved && isync_budget_in_flight(f.budget) == 0);
+    CHECK(x.shared_request.report && !x.shared_reserved && isync_budget_in_flight(f.budget) == 0);
+    int done = s.done;
+    isync_exec_serve(&x, &shared);
+    CHECK(s.done == done + 1);
 
-    /* a slot past the deadline: nothing sent, both slots back */
+    /* a shared slot past the deadline: nothing sent, both slots back */
     s.wait = 60000;
-    sent = f.sent;
+    size_t sent = f.sent;
+    done = s.done;
     CHECK(isync_exec_call(&x, "GET", "/me", NULL, 0, f.now + 1000, &e) == NULL);
-    CHECK(e.kind == ISYNC_E_TIMEOUT && f.sent == sent && s.done == 4 && isync_budget_in_flight(f.budget) == 0);
+    CHECK(e.kind == ISYNC_E_TIMEOUT && f.sent == sent && s.done == done + 1 && isync_budget_in_flight(f.budget) == 0);
 
     /* no pacing: the shared budget is not asked */
     setup(&x, &f, window, 1, &default_policy, NULL);
-    x.shared = &shared;
+    x.shared = 1;
+    x.shared_budget = &shared;
     int reserved = s.reserved;
     isync_json_free(isync_exec_call(&x, "GET", "/me", NULL, 0, 0, &e));
     CHECK(s.reserved == reserved);

@@ -26,13 +26,55 @@ RSpec.describe "attribute definitions, read once per process", sync: true do
     expect(definition_reads).to eq(2) # the failed read, then the next sync's
   end
 
-  it "does not hold the others when the first sync needs no definitions at all" do
-    users = poro_users(3, "c")
-    users.first.define_singleton_method(:as_json) { |*| {} } # nothing custom: no definitions read
-    report = nil
-    waited = Process.clock_gettime(Process::CLOCK_MONOTONIC)
-    report = SyncWithIntercom.perform_all(users, concurrency: 1, prefetch: false)
-    expect(report.failed).to eq(0)
-    expect(Process.clock_gettime(Process::CLOCK_MONOTONIC) - waited).to be < 5 # not the 10 s wait's bound
+  describe IntercomSync::AttributeCache do
+    subject(:cache) { described_class.new }
+
+    # Another thread becomes the reader (fetch_or_wait answered nil) and is still at it.
+    def reader_thread(cache)
+      ready = Queue.new
+      finish = Queue.new
+      thread = Thread.new do
+        ready << cache.fetch_or_wait("ws", wait: 10)
+        finish.pop
+        yield
+      end
+      expect(ready.pop).to be_nil
+      [thread, finish]
+    end
+
+    it "makes the others wait for the reader, then hands them what it learned" do
+      thread, finish = reader_thread(cache) do
+        cache.learn("ws", "contact" => { "plan" => "string" }, "company" => {})
+        cache.done_reading("ws", synced: true)
+      end
+      waiter = Thread.new { cache.fetch_or_wait("ws", wait: 10) }
+      sleep 0.05 until waiter.status == "sleep"
+      finish << :go
+      expect(waiter.value).to eq("contact" => { "plan" => "string" }, "company" => {})
+      thread.join
+    end
+
+    it "lets a waiter read them itself when the reader's sync failed" do
+      thread, finish = reader_thread(cache) { cache.done_reading("ws", synced: false) }
+      waiter = Thread.new { cache.fetch_or_wait("ws", wait: 10) }
+      sleep 0.05 until waiter.status == "sleep"
+      finish << :go
+      expect(waiter.value).to be_nil # its turn to read
+      thread.join
+    end
+
+    # A workspace whose syncs need no definitions (no custom attribute unknown to them): were the
+    # syncs to wait for a reader, each would wait for the one before it, for good.
+    it "stops making anyone wait once a sync went well without needing the definitions" do
+      thread, finish = reader_thread(cache) { cache.done_reading("ws", synced: true) }
+      finish << :go
+      thread.join
+      expect(cache.fetch_or_wait("ws", wait: 10)).to be_nil
+      other = Thread.new { cache.fetch_or_wait("ws", wait: 10) }
+      expect(other.join(5)).to eq(other) # it did not wait for this thread's sync (nil: it waited)
+      expect(other.value).to be_nil
+      cache.learn("ws", "contact" => { "plan" => "string" }, "company" => {})
+      expect(cache.fetch_or_wait("ws", wait: 10)).to eq("contact" => { "plan" => "string" }, "company" => {})
+    end
   end
 end
