@@ -17,7 +17,10 @@ class SyncWithIntercomBatchJob < ActiveJob::Base
     follow_up = IntercomSync::Batch::RangeRun.new(batch_id, index, first_id, last_id, spec, carried, logger: logger).call
     return unless follow_up
 
-    self.class.set(wait: follow_up.wait).perform_later(batch_id, index, first_id, last_id, spec, follow_up.carried)
+    enqueued = self.class.set(wait: follow_up.wait).perform_later(batch_id, index, first_id, last_id, spec, follow_up.carried)
+    unless enqueued && (!enqueued.respond_to?(:successfully_enqueued?) || enqueued.successfully_enqueued?)
+      raise IntercomSync::Batch::EnqueueError, "the queue refused the follow-up job of batch #{batch_id} range #{index + 1}"
+    end
     logger.info(format("[intercom_sync] %<job>s %<id>s: %<users>d user(s) of batch %<batch>s range %<range>d failed on " \
                        "transient errors; trying them again in %<wait>d s (attempt %<attempt>d of %<attempts>d)",
                        job: self.class.name, id: job_id, users: follow_up.users, batch: batch_id, range: index + 1,

@@ -19,6 +19,10 @@ module IntercomSync
     # (its range is synced when the store answers), rather than sync a range nobody would count.
     class StoreError < StandardError; end
 
+    # The queue refused a job the batch needs (a follow-up for users to sync again): raised so
+    # the queue retries the job that enqueues it, rather than leave its range unfinished.
+    class EnqueueError < StandardError; end
+
     class << self
       # The store of batch records: Rails.cache unless set (outside Rails, it must be).
       attr_writer :store

@@ -110,6 +110,35 @@ RSpec.describe "SyncWithIntercomBatchJob", sync: true do
     expect(emulator.contacts.map { |c| c["name"] }).to all(eq("Ann"))
   end
 
+  # Batch jobs running side by side on a worker share its database pool: a user whose sync could
+  # not get a connection in time failed for the moment, not for good.
+  it "syncs again later a user whose sync could not get a database connection in time" do
+    all = users(3)
+    failing_id = all[1].id
+    raised = false
+    allow_any_instance_of(User).to receive(:as_json).and_wrap_original do |original, *args|
+      if original.receiver.id == failing_id && !raised
+        raised = true
+        raise ActiveRecord::ConnectionTimeoutError, "could not obtain a connection from the pool within 5.000 seconds"
+      end
+      original.call(*args)
+    end
+    batch = IntercomSync::Batch.start(users_per_job: 3)
+    expect(drain).to eq(2) # the range, then its follow-up for that user
+    expect(batch.summary).to have_attributes(succeeded: 3, failed: 0, finished?: true)
+  end
+
+  it "raises when the queue refuses the follow-up, so the range is retried rather than left unfinished" do
+    all = known_users(2)
+    emulator.inject(:status, status: 503, method: :put, path: contact_path(all[0]), times: 1)
+    batch = IntercomSync::Batch.start(users_per_job: 2)
+    job = enqueued.shift
+    refusing = double("configured job", perform_later: false)
+    allow(SyncWithIntercomBatchJob).to receive(:set).and_return(refusing)
+    expect { ActiveJob::Base.execute(job) }.to raise_error(IntercomSync::Batch::EnqueueError, /refused/)
+    expect(batch.summary).to have_attributes(ranges_done: 0)
+  end
+
   it "counts a user as failed once the transient retries are spent" do
     all = known_users(2)
     emulator.inject(:status, status: 503, method: :put, path: contact_path(all[0]))

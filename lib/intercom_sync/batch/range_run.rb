@@ -104,10 +104,20 @@ module IntercomSync
         { "succeeded" => 0, "failed" => 0, "requests" => 0, "failures" => [] }
       end
 
+      # Failed for the moment: a transient Intercom error, or the database busy (batch jobs side by
+      # side on a worker share its pool: a checkout can time out; a lock wait can too).
+      DATABASE_BUSY = %w[ActiveRecord::ConnectionTimeoutError ActiveRecord::LockWaitTimeout ActiveRecord::Deadlocked].freeze
+
+      def transient?(error)
+        return error.transient? if error.is_a?(IntercomSync::Error)
+
+        DATABASE_BUSY.any? { |name| Object.const_defined?(name) && error.is_a?(Object.const_get(name)) }
+      end
+
       def count(outcome, tally, pending)
         if outcome.ok?
           tally["succeeded"] += 1
-        elsif outcome.error.is_a?(IntercomSync::Error) && outcome.error.transient? && @attempt < ATTEMPTS
+        elsif transient?(outcome.error) && @attempt < ATTEMPTS
           pending << outcome.user.id
         else
           tally["failed"] += 1
