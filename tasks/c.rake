@@ -10,7 +10,7 @@ namespace :c do
 
   # Programs of their own (a main each, no emulator): the core against a hostile server, and the
   # loop of retries, pacing and deadline over a fake transport and clock.
-  standalone = %w[hostile exec]
+  standalone = %w[hostile exec exec_shared]
   core_tests = FileList["spec/c/test_*.c"].exclude(*standalone.map { |name| "spec/c/test_#{name}.c" })
 
   build = lambda do |out, extra|
