@@ -58,11 +58,17 @@ def start_emulator
   [emulator.url, -> { emulator.stop }]
 end
 
-# The lib of OLD_REF, with this checkout's compiled extension (the C core is the same).
+# The lib of OLD_REF with its own C extension, built here (the binding changed since).
 def old_lib(dir)
   ref = ENV.fetch("OLD_REF", "f81b276")
-  system("git -C #{ROOT} archive #{ref} lib | tar -x -C #{dir}", exception: true)
-  Dir[File.join(ROOT, "lib/intercom_sync/*.so")].each { |so| FileUtils.cp(so, File.join(dir, "lib/intercom_sync")) }
+  system("git -C #{ROOT} archive #{ref} lib ext | tar -x -C #{dir}", exception: true)
+  build = File.join(dir, "build")
+  FileUtils.mkdir_p(build)
+  Dir.chdir(build) do
+    system(RbConfig.ruby, File.join(dir, "ext/intercom_sync/extconf.rb"), out: File::NULL, exception: true)
+    system("make", "-s", "-j2", out: File::NULL, exception: true)
+  end
+  FileUtils.cp(File.join(build, "intercom_sync_ext.so"), File.join(dir, "lib/intercom_sync"))
   File.join(dir, "lib")
 rescue StandardError => e
   warn "OLD_REF #{ref}: #{e.message}; the old behaviour is left out"

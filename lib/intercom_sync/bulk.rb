@@ -134,7 +134,7 @@ module IntercomSync
       # one page is the least a read costs: it can only pay off for two users or more
       return nil if @prefetch == :auto && (count = user_count) < 2
 
-      @pages = ContactPages.new(IntercomSync.thread_client(@config), for_users: count || user_count)
+      @pages = ContactPages.new(IntercomSync.thread_client(@config), for_users: count || user_count, pool: @pool)
       # (the first page, read to decide, may be the whole list: an empty workspace's, say)
       return nil if @prefetch == :auto && !(@pages.worth_reading_for?(count) || @pages.single_page?)
 

@@ -19,8 +19,11 @@ module IntercomSync
     # for_users: how many users the pages are read for. A page stands in for lookups, so reading
     # more pages than there are users costs more than looking each one up: that (plus the slack,
     # up to MAX_PAGES) bounds the read, whatever total_count the server claims.
-    def initialize(client, for_users: nil)
+    # pool: the WorkerPool whose worker reads ahead (perform_all's, so a long-lived process starts
+    # no thread per call); nil: a thread of its own.
+    def initialize(client, for_users: nil, pool: nil)
       @client = client
+      @pool = pool
       @requests = 0
       @for_users = for_users
       @max_pages = [(for_users || MAX_PAGES) + SLACK_PAGES, MAX_PAGES].min
@@ -53,7 +56,7 @@ module IntercomSync
     # external_id or an id left out). Raises ParseError for a list that is not one, or goes on past the
     # bound (max_pages, or fewer when total_count says so: the server may only lower it).
     #
-    # The next page is read while this one's users are handed out (a thread of its own, one page
+    # The next page is read while this one's users are handed out (by another thread, one page
     # ahead): each needs the cursor of the one before, so pages are read one after another, and
     # without the overlap each would cost its round trip plus the hand-out.
     def each_page
@@ -61,9 +64,7 @@ module IntercomSync
 
       ahead = Queue.new
       wanted = Queue.new # a page taken: the reader may fetch the next one
-      reader = Thread.new { read_all(ahead, wanted) }
-      reader.name = "intercom_sync contact pages"
-      reader.report_on_exception = false
+      reader = start_reader { read_all(ahead, wanted) }
       while (kind, value = ahead.pop)
         raise value if kind == :error
         break if kind == :end
@@ -71,12 +72,29 @@ module IntercomSync
         wanted << true
         yield users_of(value)
       end
+      reader.value # over (a pooled worker is back in the pool before the ensure looks)
     ensure
       # the block raised, or the caller was interrupted: no page is read for nobody
-      reader&.kill&.join
+      reader&.cancel
     end
 
     private
+
+    # A thread of its own, as much of a WorkerPool::Task as each_page uses.
+    ReaderThread = Struct.new(:thread) do
+      def value = thread.value
+
+      def cancel = thread.kill.join
+    end
+
+    def start_reader(&block)
+      return @pool.start([["contact pages", block]]).first if @pool
+
+      thread = Thread.new(&block)
+      thread.name = "intercom_sync contact pages"
+      thread.report_on_exception = false
+      ReaderThread.new(thread)
+    end
 
     # Pushes [:page, page] for each page, then [:end], or [:error, error] where reading stopped;
     # fetches a page only once the one before was taken (wanted), so it is never two ahead.

@@ -52,8 +52,18 @@ RSpec.describe "perform_all on the process's worker pool", sync: true do
     after_first = Thread.list.size
     9.times { SyncWithIntercom.perform_all(users, concurrency: 4) }
     expect(Thread.list.size).to eq(after_first)
-    expect(pool.size).to eq(5) # 4 workers and the feeder, all idle
-    expect(pool.idle_count).to eq(5)
+    expect(pool.size).to eq(6) # 4 workers, the feeder and the contact-page reader, all idle
+    expect(pool.idle_count).to eq(6)
+  end
+
+  it "reads the contact pages ahead on a pooled worker: a warm pool starts no thread" do
+    users = poro_users(8, "p")
+    SyncWithIntercom.perform_all(users, concurrency: 2, prefetch: true) # 2 workers, the feeder, the page reader
+    allow(Thread).to receive(:new).and_call_original
+    emulator.clear_requests!
+    3.times { expect(SyncWithIntercom.perform_all(users, concurrency: 2, prefetch: true).failed).to eq(0) }
+    expect(Thread).not_to have_received(:new)
+    expect(emulator.requests.count { |r| r.method == "GET" && r.path == "/contacts" }).to eq(3)
   end
 
   it "keeps no more workers than the largest run needed, within max_workers" do
@@ -70,8 +80,9 @@ RSpec.describe "perform_all on the process's worker pool", sync: true do
     it "ends workers idle for longer than it, closing their clients" do
       SyncWithIntercom.perform_all(poro_users(4, "i"), concurrency: 2)
       threads = pool.threads
-      clients = threads.flat_map { |t| t[:intercom_sync_clients].values }
-      expect(threads.size).to eq(3)
+      # (the page reader uses the feeder's client: it has none of its own)
+      clients = threads.flat_map { |t| t[:intercom_sync_clients]&.values || [] }
+      expect(threads.size).to eq(4) # 2 workers, the feeder, the page reader
       expect(clients.size).to be >= 2
       threads.each { |t| expect(t.join(30)).to eq(t) } # each ends by itself
       expect(pool.size).to eq(0)
@@ -79,7 +90,7 @@ RSpec.describe "perform_all on the process's worker pool", sync: true do
 
       # and the next call starts new ones
       expect(SyncWithIntercom.perform_all(poro_users(4, "j"), concurrency: 2).succeeded).to eq(4)
-      expect(pool.size).to eq(3)
+      expect(pool.size).to eq(4)
     end
   end
 
@@ -122,8 +133,8 @@ RSpec.describe "perform_all on the process's worker pool", sync: true do
   end
 
   it "runs two callers at once, each with workers of its own, when the pool has only enough for one" do
-    SyncWithIntercom.perform_all(poro_users(4, "w"), concurrency: 16) # 16 workers and a feeder, now idle
-    expect(pool.size).to eq(17)
+    SyncWithIntercom.perform_all(poro_users(4, "w"), concurrency: 16) # 16 workers, a feeder, a page reader
+    expect(pool.size).to eq(18)
     emulator.inject(:latency, seconds: 0.2, method: :post, path: "/contacts") # the runs overlap longer
     first = poro_users(20, "p")
     second = poro_users(20, "q")
@@ -223,6 +234,6 @@ RSpec.describe "perform_all on the process's worker pool", sync: true do
     waited = Thread.new { out, status = Open3.capture2(env, RbConfig.ruby, "-I", lib, "-e", script) }
     expect(waited.join(40)).to eq(waited) # (nil: held for the 60 s idle time)
     expect(status).to be_success
-    expect(out.lines.map(&:to_i)).to eq([4, 5])
+    expect(out.lines.map(&:to_i)).to eq([4, 6]) # 4 synced; 4 workers, the feeder, the page reader idle
   end
 end
