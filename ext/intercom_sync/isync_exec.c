@@ -203,7 +203,8 @@ static step failed(isync_exec *x, isync_error *e)
     x->wait_until = x->io->now_ms(x) + delay;
     isync_trace_wait(x->trace, delay);
     x->phase = ISYNC_EXEC_BACKOFF;
-    return STEP_GO_ON;
+    /* the shared slot goes back before the wait, not after: other processes count it meanwhile */
+    return x->shared_request.report ? STEP_SHARED : STEP_GO_ON;
 }
 
 /* Starts the transfer, capped to the time left before the deadline. A request that cannot

@@ -73,14 +73,25 @@ static void test_shared_budget(void)
     CHECK(doc != NULL && f.sleeps == sleeps && s.reserved == 1 && s.done == 1);
     isync_json_free(doc);
 
-    /* a retry: the failed attempt's slot is reported (its window) before the next is reserved */
+    /* a retry: the failed attempt's slot is reported (its window) before the backoff, then the
+     * next is reserved */
     s.wait = 0;
     setup(&x, &f, failing_once, 2, &default_policy, "shared");
     isync_budget_reset(f.budget);
     x.shared = 1;
     x.shared_budget = &shared;
-    doc = isync_exec_call(&x, "GET", "/me", NULL, 0, 0, &e);
-    CHECK(doc != NULL && x.retries == 1);
+    isync_exec_start(&x, "GET", "/me", NULL, 0, 0);
+    CHECK(isync_exec_run(&x, &doc, &e) == ISYNC_RUN_SHARED_BUDGET); /* the first slot */
+    isync_exec_serve(&x, &shared);
+    CHECK(isync_exec_run(&x, &doc, &e) == ISYNC_RUN_SHARED_BUDGET); /* the 503: report it */
+    CHECK(x.shared_request.report && !x.shared_request.reserve && f.sent == 1 && f.sleeps == 0);
+    CHECK(x.shared_request.window.remaining == 80);
+    isync_exec_serve(&x, &shared);
+    CHECK(isync_exec_run(&x, &doc, &e) == ISYNC_RUN_SHARED_BUDGET); /* after the backoff, the next slot */
+    CHECK(f.sleeps == 1 && x.shared_request.reserve && !x.shared_request.report);
+    isync_exec_serve(&x, &shared);
+    CHECK(isync_exec_run(&x, &doc, &e) == ISYNC_RUN_DONE && doc != NULL && x.retries == 1);
+    isync_exec_serve(&x, &shared);
     CHECK(s.reserved == 3 && s.done == 3 && s.last_remaining == 79);
     isync_json_free(doc);
 
