@@ -218,33 +218,31 @@ static int load_teams(snapshot *snap, isync_error *e)
     return 0;
 }
 
+/* The index in names of the choice options[key] makes (names[0] when there is none), or -1
+ * with e set when it is not one of them (a string the gem would never send, or no string). */
+static int option_choice(const isync_json *options, const char *key, const char *const *names, int count,
+                         const char *choices, isync_error *e)
+{
+    const isync_json *value = isync_json_get(options, key);
+    if (!value) return 0;
+    const char *chosen = nonempty_str(value);
+    for (int i = 0; chosen && i < count; i++) {
+        if (strcmp(chosen, names[i]) == 0) return i;
+    }
+    return isync_error_set(e, ISYNC_E_INPUT, "%s must be %s", key, choices);
+}
+
 static int load_options(snapshot *snap, isync_error *e)
 {
     const isync_json *options = field(snap, "options");
-    const char *policy = nonempty_str(isync_json_get(options, "unknown_attributes"));
-    if (!policy || strcmp(policy, "create") == 0) {
-        snap->policy = POLICY_CREATE;
-    } else if (strcmp(policy, "skip") == 0) {
-        snap->policy = POLICY_SKIP;
-    } else if (strcmp(policy, "raise") == 0) {
-        snap->policy = POLICY_RAISE;
-    } else {
-        return isync_error_set(e, ISYNC_E_INPUT, "unknown_attributes must be create, skip or raise");
-    }
-    const isync_json *first_value = isync_json_get(options, "create_first");
-    const char *first = nonempty_str(first_value);
-    if (first_value && !first) {
-        return isync_error_set(e, ISYNC_E_INPUT, "create_first must be all_users, recent_users or never");
-    }
-    if (!first || strcmp(first, "all_users") == 0) {
-        snap->create_first = CREATE_FIRST_ALL;
-    } else if (strcmp(first, "recent_users") == 0) {
-        snap->create_first = CREATE_FIRST_RECENT;
-    } else if (strcmp(first, "never") == 0) {
-        snap->create_first = CREATE_FIRST_NEVER;
-    } else {
-        return isync_error_set(e, ISYNC_E_INPUT, "create_first must be all_users, recent_users or never");
-    }
+    static const char *const policies[] = {"create", "skip", "raise"}; /* unknown_policy's order */
+    int policy = option_choice(options, "unknown_attributes", policies, 3, "create, skip or raise", e);
+    if (policy < 0) return -1;
+    snap->policy = (unknown_policy)policy;
+    static const char *const firsts[] = {"all_users", "recent_users", "never"}; /* create_first's order */
+    int first = option_choice(options, "create_first", firsts, 3, "all_users, recent_users or never", e);
+    if (first < 0) return -1;
+    snap->create_first = (create_first)first;
     long long n;
     snap->lead_window = get_int(isync_json_get(options, "lead_window"), &n) ? n : DEFAULT_LEAD_WINDOW;
     snap->max_pages = get_int(isync_json_get(options, "max_pages"), &n) && n > 0 ? (long)n : DEFAULT_MAX_PAGES;

@@ -93,8 +93,11 @@ module IntercomSync
                     "pacing inside this process only, trying Redis again every #{PAUSE_AFTER_FAILURE} s")
       end
 
-      # Redis answered: a later failure is news again.
+      # Redis answered: a later failure is news again. (Every request passes here: the lock is
+      # taken only when Redis was down.)
       def up(logger)
+        return unless @down
+
         came_back = @lock.synchronize { @down.tap { @down = false } }
         logger.info("[intercom_sync] the shared rate-limit budget in Redis is usable again") if came_back
       end

@@ -1,26 +1,11 @@
 # frozen_string_literal: true
 
-require "tmpdir"
 require "intercom_sync/batch_job"
 
 RSpec.describe "SyncWithIntercomBatchJob", sync: true do
-  before do
-    define_user_attributes
-    @dir = Dir.mktmpdir("intercom-sync-batch")
-    @database = File.join(@dir, "batch.sqlite3")
-    SampleApp.connect(@database) # perform_all's worker threads share the database file
-    ActiveJob::Base.queue_adapter = :test
-    IntercomSync.configuration.max_retries = 0 # one 503 is a transient failure of the user's sync
-    IntercomSync::Batch.store = ActiveSupport::Cache::MemoryStore.new
-  end
+  include BatchHelpers
 
-  after do
-    ActiveJob::Base.queue_adapter = :inline
-    IntercomSync::Batch.store = nil
-    FileUtils.remove_entry(@dir)
-  end
-
-  let(:enqueued) { ActiveJob::Base.queue_adapter.enqueued_jobs }
+  before { IntercomSync.configuration.max_retries = 0 } # one 503 is a transient failure of the user's sync
 
   # Runs the enqueued jobs, and those they enqueue, as a worker would (without waiting for their
   # scheduled time); returns how many ran.

@@ -1,25 +1,10 @@
 # frozen_string_literal: true
 
-require "tmpdir"
 require "timeout"
 require "intercom_sync/batch_job"
 
 RSpec.describe "rake intercom_sync:backfill BATCH_JOBS=1 and intercom_sync:batch:status", sync: true, rake: true do
-  before do
-    define_user_attributes
-    @dir = Dir.mktmpdir("intercom-sync-batch-tasks")
-    SampleApp.connect(File.join(@dir, "tasks.sqlite3"))
-    ActiveJob::Base.queue_adapter = :test
-    IntercomSync::Batch.store = ActiveSupport::Cache::MemoryStore.new
-  end
-
-  after do
-    ActiveJob::Base.queue_adapter = :inline
-    IntercomSync::Batch.store = nil
-    FileUtils.remove_entry(@dir)
-  end
-
-  let(:enqueued) { ActiveJob::Base.queue_adapter.enqueued_jobs }
+  include BatchHelpers
 
   def drain
     while (job = enqueued.shift)
