@@ -36,6 +36,7 @@ require_relative "intercom_sync/id_set"
 require_relative "intercom_sync/contact_pages"
 require_relative "intercom_sync/connection_budget"
 require_relative "intercom_sync/worker_pool"
+require_relative "intercom_sync/free_memory"
 require_relative "intercom_sync/bulk"
 require_relative "intercom_sync/caches"
 # The events' log lines, when ActiveSupport came first (a Rails app); else the engine loads it.

@@ -47,6 +47,9 @@ have_library("yajl", "yajl_alloc", "yajl/yajl_parse.h") || abort_with_hint("yajl
 have_func("yajl_complete_parse", "yajl/yajl_parse.h") ||
   abort_with_hint("yajl is too old: yajl 2.x is required (yajl_complete_parse missing).")
 have_func("rb_enc_interned_str", "ruby/encoding.h")
+# glibc's: gives the pages a bulk run freed back to the system (Native.release_free_memory);
+# other allocators (musl, jemalloc through LD_PRELOAD) return memory on their own.
+have_func("malloc_trim", "malloc.h")
 
 append_cflags("-std=c99")
 append_cflags("-fvisibility=hidden")
@@ -58,6 +61,8 @@ append_cflags("-Wextra")
 append_cflags("-Wmissing-noreturn")
 # C API that newer Rubies deprecate, then remove, shows up here first.
 append_cflags("-Wdeprecated-declarations")
+# A C API this Ruby lacks (rb_hash_new_capa is 3.2's) must fail the build, not the gem's load.
+append_cflags("-Werror=implicit-function-declaration")
 
 if ENV["ISYNC_DEBUG"] == "1"
   $CFLAGS << " -O0 -ggdb3 -DRUBY_DEBUG -Werror"

@@ -65,6 +65,12 @@ isync_json *isync_client_call(rb_isync_client *c, const char *method, const char
 
 /* rb_isync_contact.c */
 void isync_init_contact(void);
+/* A read page as Ruby sees it: [total_count | nil, next_cursor | nil, listed,
+ * {external_id => contact JSON text}]. Allocates (may raise): the caller frees page in an ensure. */
+VALUE isync_contact_page_to_ruby(const isync_contact_page *page);
+
+/* rb_isync_memory.c */
+void isync_init_memory(void);
 
 /* rb_isync_sync.c */
 void isync_init_sync(void);

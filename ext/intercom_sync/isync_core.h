@@ -84,6 +84,7 @@ int isync_error_transient(const isync_error *e);
 #include "isync_set.h"           /* isync_set.c: SipHash index */
 #include "isync_json.h"          /* isync_json*.c: document model, parser, generator */
 #include "isync_contact_owner.h" /* isync_contact_owner.c: whose a contact is */
+#include "isync_contact_page.h"  /* isync_contact_page.c: a page of GET /contacts for a bulk sync */
 #include "isync_url.h"           /* isync_url.c: URL policy, path segments */
 #include "isync_retry.h"         /* isync_retry.c: backoff policy, rate-limit budgets */
 #include "isync_http.h"          /* isync_http*.c: the libcurl client */

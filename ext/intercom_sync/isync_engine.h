@@ -87,6 +87,7 @@ typedef struct snapshot {
     int from_oauth, known_absent;
     const isync_json *custom;       /* the user's custom attributes (object or NULL) */
     const isync_json *prefetched;   /* the contact from a bulk page (object or NULL) */
+    isync_json *contact_doc;        /* prefetched, when the snapshot held it as JSON text */
     const isync_json *known_attributes[MODEL_COUNT]; /* per model: {name: type} from the process cache */
     int knows_membership;           /* "teams" given: never read a missing list as "no teams" */
     member_team *members;

@@ -82,6 +82,8 @@ size_t isync_json_strlen_chars(const isync_json *v);
 typedef struct isync_json_gen isync_json_gen;
 isync_json_gen *isync_json_gen_new(void);
 void isync_json_gen_free(isync_json_gen *g);
+/* Starts a new document on g (its output and any error cleared), keeping its allocation. */
+void isync_json_gen_reset(isync_json_gen *g);
 int isync_json_gen_null(isync_json_gen *g);
 int isync_json_gen_bool(isync_json_gen *g, int value);
 int isync_json_gen_integer(isync_json_gen *g, long long value);

@@ -36,6 +36,13 @@ void isync_json_gen_free(isync_json_gen *g)
     free(g);
 }
 
+void isync_json_gen_reset(isync_json_gen *g)
+{
+    yajl_gen_reset(g->gen, NULL);
+    yajl_gen_clear(g->gen);
+    g->error = NULL;
+}
+
 static int gen_check(isync_json_gen *g, yajl_gen_status st)
 {
     switch (st) {

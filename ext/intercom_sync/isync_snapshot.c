@@ -11,7 +11,8 @@
  *    "owned_teams": [{"id": "7", "intercom_company_id": str|null, "digest": str|null,
  *                     "company": {"name", "remote_created_at", "monthly_spend", "custom_attributes"}}],
  *    "known_attributes": {"contact": {"name": "type"}, "company": {...}} (optional cache),
- *    "contact": {...}|null (optional: the user's contact from a bulk GET /contacts page),
+ *    "contact": {...}|"{...}"|null (optional: the user's contact from a bulk GET /contacts page,
+ *               as an object or as its JSON text, which is how the bulk feeder hands it over),
  *    "known_absent": bool (optional: a full read of the contacts just now did not have the user),
  *    "options": {"unknown_attributes": "create"|"skip"|"raise", "lead_window": 86400,
  *                "max_pages": 50}}
@@ -154,8 +155,9 @@ static int check_user_strings(const snapshot *snap, isync_error *e)
         }
     }
     const isync_json *contact = field(snap, "contact");
-    if (contact && contact->type != ISYNC_JSON_OBJECT && contact->type != ISYNC_JSON_NULL) {
-        return isync_error_set(e, ISYNC_E_INPUT, "contact must be an object or null");
+    if (contact && contact->type != ISYNC_JSON_OBJECT && contact->type != ISYNC_JSON_NULL &&
+        contact->type != ISYNC_JSON_STRING) {
+        return isync_error_set(e, ISYNC_E_INPUT, "contact must be an object, its JSON text, or null");
     }
     const isync_json *custom = field(snap, "custom_attributes");
     if (custom && custom->type != ISYNC_JSON_OBJECT && custom->type != ISYNC_JSON_NULL) {
@@ -249,6 +251,24 @@ static int load_options(snapshot *snap, isync_error *e)
     return 0;
 }
 
+/* The prefetched contact: an object in the snapshot, or the JSON text of one (a document of
+ * its own, which the snapshot owns). */
+static int load_prefetched(snapshot *snap, isync_error *e)
+{
+    const isync_json *contact = field(snap, "contact");
+    if (contact && contact->type == ISYNC_JSON_STRING) {
+        if (!(snap->contact_doc = isync_json_parse(contact->u.str.ptr, contact->u.str.len, e))) {
+            char why[sizeof(e->message)];
+            snprintf(why, sizeof(why), "%s", e->message);
+            return isync_error_set(e, ISYNC_E_INPUT, "contact: %s", why);
+        }
+        contact = snap->contact_doc;
+        if (contact->type != ISYNC_JSON_OBJECT) return isync_error_set(e, ISYNC_E_INPUT, "contact must be an object");
+    }
+    snap->prefetched = contact && contact->type == ISYNC_JSON_OBJECT ? contact : NULL;
+    return 0;
+}
+
 int snapshot_parse(snapshot *snap, const char *json, size_t len, isync_error *e)
 {
     memset(snap, 0, sizeof(*snap));
@@ -275,8 +295,7 @@ int snapshot_parse(snapshot *snap, const char *json, size_t len, isync_error *e)
     snap->from_oauth = is_true(field(snap, "from_oauth"));
     snap->known_absent = is_true(field(snap, "known_absent"));
     snap->custom = field(snap, "custom_attributes");
-    const isync_json *prefetched = field(snap, "contact");
-    snap->prefetched = prefetched && prefetched->type == ISYNC_JSON_OBJECT ? prefetched : NULL;
+    if (load_prefetched(snap, e)) return -1;
     for (int model = 0; model < MODEL_COUNT; model++) {
         snap->known_attributes[model] = isync_json_get(field(snap, "known_attributes"), isync_model_names[model]);
     }
@@ -305,6 +324,7 @@ int snapshot_creates_first(const snapshot *snap)
 void snapshot_free(snapshot *snap)
 {
     isync_json_free(snap->doc);
+    isync_json_free(snap->contact_doc);
     free(snap->members);
     free(snap->owned);
     isync_set_free(&snap->owned_by_id);

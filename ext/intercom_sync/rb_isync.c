@@ -24,4 +24,5 @@ RUBY_FUNC_EXPORTED void Init_intercom_sync_ext(void)
     isync_init_trace();
     isync_init_sync();
     isync_init_contact();
+    isync_init_memory();
 }

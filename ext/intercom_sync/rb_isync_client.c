@@ -320,6 +320,7 @@ void isync_init_client(void)
     rb_define_alloc_func(cClient, client_alloc);
     rb_define_private_method(cClient, "setup", client_setup, 1);
     rb_define_private_method(cClient, "perform", isync_client_perform, 3);
+    rb_define_private_method(cClient, "read_contact_page", isync_client_read_contact_page, 1);
     rb_define_method(cClient, "stats", client_stats, 0);
     rb_define_method(cClient, "rate_limit_state", client_rate_limit, 0);
     rb_define_method(cClient, "forget_rate_limit", client_forget_rate_limit, 0);

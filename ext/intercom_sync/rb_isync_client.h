@@ -39,5 +39,6 @@ void isync_shared_budget_init(void);
 
 /* rb_isync_perform.c: Client#perform(method, path, body) -> [status, body, request_id, rate_limit] */
 VALUE isync_client_perform(VALUE self, VALUE method, VALUE path, VALUE body);
+VALUE isync_client_read_contact_page(VALUE self, VALUE path);
 
 #endif /* RB_ISYNC_CLIENT_H */

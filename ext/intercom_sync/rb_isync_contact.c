@@ -1,42 +1,60 @@
 /*
- * IntercomSync::Native.users_contact?(contact, external_id): the core's ownership check
- * (isync_contact_fields_are_users) for a contact Ruby holds, so the bulk feeder and the engine
- * judge a prefetched contact by one implementation.
+ * Pages of GET /contacts for a bulk sync (isync_contact_page.c), as Ruby sees them:
+ * [total_count | nil, next_cursor | nil, listed, {external_id => the contact's JSON text}].
+ * Client#read_contact_page fetches and reads one; IntercomSync::Native.contact_page reads one
+ * from its JSON text (specs, and a page held some other way).
  */
 #include "isync.h"
 
-#include <string.h>
-
-/* The String at key, as bytes; NULL when absent, not a String, or not valid in its encoding
- * (a contact the engine could not be handed anyway). */
-static const char *field(VALUE contact, const char *key, size_t *len)
+VALUE isync_contact_page_to_ruby(const isync_contact_page *page)
 {
-    VALUE v = rb_hash_aref(contact, rb_str_new_cstr(key));
-    *len = 0;
-    if (!RB_TYPE_P(v, T_STRING) || rb_enc_str_coderange(v) == ENC_CODERANGE_BROKEN) return NULL;
-    *len = (size_t)RSTRING_LEN(v);
-    return RSTRING_PTR(v);
+    VALUE contacts = rb_hash_new();
+    for (size_t i = 0; i < page->n_contacts; i++) {
+        const isync_page_contact *c = &page->contacts[i];
+        VALUE json = rb_utf8_str_new(page->json.data + c->json_at, (long)c->json_len);
+        /* a page listing one user twice: the later entry wins, as a Hash built in Ruby would */
+        rb_hash_aset(contacts, rb_utf8_str_new(c->external_id, (long)c->external_id_len), rb_obj_freeze(json));
+    }
+    return rb_ary_new_from_args(4, page->total_count >= 0 ? LL2NUM(page->total_count) : Qnil,
+                                page->next_cursor ? rb_utf8_str_new(page->next_cursor, (long)page->next_cursor_len)
+                                                  : Qnil,
+                                SIZET2NUM(page->listed), contacts);
 }
 
-static VALUE native_users_contact_p(VALUE self, VALUE contact, VALUE external_id)
+typedef struct page_args {
+    VALUE text;
+    isync_json *doc;
+    isync_contact_page page;
+} page_args;
+
+static VALUE page_body(VALUE p)
+{
+    page_args *a = (page_args *)p;
+    isync_error e;
+    /* the core parses and reads without calling Ruby, so the String's bytes stay put */
+    if (!(a->doc = isync_json_parse(RSTRING_PTR(a->text), (size_t)RSTRING_LEN(a->text), &e))) isync_raise(&e, NULL);
+    if (isync_contact_page_read(a->doc, &a->page, &e)) isync_raise(&e, NULL);
+    return isync_contact_page_to_ruby(&a->page);
+}
+
+static VALUE page_ensure(VALUE p)
+{
+    page_args *a = (page_args *)p;
+    isync_contact_page_free(&a->page);
+    isync_json_free(a->doc);
+    return Qnil;
+}
+
+static VALUE native_contact_page(VALUE self, VALUE text)
 {
     (void)self;
-    if (!RB_TYPE_P(contact, T_HASH) || !RB_TYPE_P(external_id, T_STRING)) return Qfalse;
-    /* an app id with a NUL never reaches a path (InvalidInputError), so no contact is its */
-    if (memchr(RSTRING_PTR(external_id), '\0', (size_t)RSTRING_LEN(external_id))) return Qfalse;
-    size_t ext_len, role_len, id_len;
-    const char *ext = field(contact, "external_id", &ext_len);
-    const char *role = field(contact, "role", &role_len);
-    const char *id = field(contact, "id", &id_len);
-    /* nothing below allocates or calls Ruby, so the bytes read above stay where they are */
-    int users = isync_contact_fields_are_users(ext, ext_len, role, role_len, id, id_len, RSTRING_PTR(external_id),
-                                               (size_t)RSTRING_LEN(external_id));
-    RB_GC_GUARD(contact);
-    RB_GC_GUARD(external_id);
-    return users ? Qtrue : Qfalse;
+    page_args a = {.text = StringValue(text)};
+    VALUE page = rb_ensure(page_body, (VALUE)&a, page_ensure, (VALUE)&a);
+    RB_GC_GUARD(text);
+    return page;
 }
 
 void isync_init_contact(void)
 {
-    rb_define_module_function(mIntercomSyncNative, "users_contact?", native_users_contact_p, 2);
+    rb_define_module_function(mIntercomSyncNative, "contact_page", native_contact_page, 1);
 }

@@ -72,7 +72,13 @@ module IntercomSync
       @pool = pool
     end
 
-    def run
+    def run(&block)
+      FreeMemory.after_run(@config) { run_on_pool(&block) }
+    end
+
+    private
+
+    def run_on_pool
       started = Process.clock_gettime(Process::CLOCK_MONOTONIC)
       report = Report.new([], 0, 0, 0, 0.0)
       work = SizedQueue.new(@concurrency * 2)
@@ -101,8 +107,6 @@ module IntercomSync
       work&.close
       [feeder, *workers].compact.each(&:cancel)
     end
-
-    private
 
     # Users travel wrapped in an array ([user], [user, contact] or [user, nil, known_absent]): a
     # nil in the app's list is a user to report, while a nil from the closed, drained queue

@@ -60,7 +60,8 @@ module IntercomSync
     attr_accessor :access_token, :api_version, :ca_file, :user_attributes, :team_attributes,
                   :user_custom_attributes_except, :team_custom_attributes_except,
                   :user_class
-    attr_reader :unknown_attributes, :create_first, :rate_limit, :enabled, :pace_requests, :rate_limit_redis_url, *NUMBER_SETTINGS.keys
+    attr_reader :unknown_attributes, :create_first, :rate_limit, :enabled, :pace_requests, :rate_limit_redis_url,
+                :release_memory_after_bulk, *NUMBER_SETTINGS.keys
 
     NUMBER_SETTINGS.each do |name, (forms, valid)|
       define_method(:"#{name}=") do |value|
@@ -120,6 +121,9 @@ module IntercomSync
       # with the same URL and workspace shares one budget (SharedBudget), so many together stay
       # inside the app's limit.
       @rate_limit_redis_url = nil
+      # glibc's malloc keeps what a bulk run's threads freed mapped: give it back after the
+      # process's last perform_all ends (FreeMemory). false: the host process's allocator decides.
+      @release_memory_after_bulk = true
       # A whole sync gives up (TimeoutError naming the step) after this many seconds.
       @sync_deadline = 120
 
@@ -173,6 +177,10 @@ module IntercomSync
 
     def pace_requests=(value)
       @pace_requests = self.class.boolean(:pace_requests, value)
+    end
+
+    def release_memory_after_bulk=(value)
+      @release_memory_after_bulk = self.class.boolean(:release_memory_after_bulk, value)
     end
 
     def self.choice(name, value, allowed)

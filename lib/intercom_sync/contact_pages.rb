@@ -31,8 +31,7 @@ module IntercomSync
 
     # Contacts in the workspace according to the first page; nil when Intercom did not say.
     def total_count
-      count = first_page["total_count"]
-      count.is_a?(Integer) && count >= 0 ? count : nil
+      first_page.total_count
     end
 
     def total_pages
@@ -49,11 +48,13 @@ module IntercomSync
 
     # Whether the first page is the whole list: then reading it all cost one request already.
     def single_page?
-      next_cursor(first_page).nil?
+      first_page.next_cursor.nil?
     end
 
-    # Yields each page's users as { external_id => contact } (leads and contacts without an
-    # external_id or an id left out). Raises ParseError for a list that is not one, or goes on past the
+    # Yields each page's users as { external_id => the contact's JSON text } (leads and
+    # contacts without an external_id or an id left out: the engine's own check, so no contact
+    # is handed over only to be refused), the form the engine takes it in (Snapshot's contact:).
+    # Raises ParseError for a list that is not one, or goes on past the
     # bound (max_pages, or fewer when total_count says so: the server may only lower it).
     #
     # The next page is read while this one's users are handed out (by another thread, one page
@@ -70,7 +71,7 @@ module IntercomSync
         break if kind == :end
 
         wanted << true
-        yield users_of(value)
+        yield value.contacts
       end
       reader.value # over (a pooled worker is back in the pool before the ensure looks)
     ensure
@@ -104,8 +105,8 @@ module IntercomSync
       pages = 1
       loop do
         ahead << [:page, page]
-        cursor = next_cursor(page)
-        break unless cursor && !page["data"].empty?
+        cursor = page.next_cursor
+        break unless cursor && page.listed.positive?
         if pages >= limit
           raise ParseError, "GET /contacts did not end after #{pages} pages (read for #{@for_users.inspect} users; " \
                             "the list claims #{total_count.inspect} contacts)"
@@ -120,7 +121,6 @@ module IntercomSync
       ahead << [:error, e]
     end
 
-
     def first_page
       @first_page ||= fetch(nil)
     end
@@ -129,28 +129,7 @@ module IntercomSync
       path = +"/contacts?per_page=#{PER_PAGE}"
       path << "&starting_after=#{URI.encode_www_form_component(cursor)}" if cursor
       @requests += 1
-      body = @client.get(path).body
-      raise ParseError, "GET /contacts answered something other than a contact list" unless body.is_a?(Hash) && body["data"].is_a?(Array)
-
-      body
-    end
-
-    def next_cursor(page)
-      pages = page["pages"]
-      following = pages["next"] if pages.is_a?(Hash)
-      cursor = following["starting_after"] if following.is_a?(Hash)
-      cursor.is_a?(String) && !cursor.empty? ? cursor : nil
-    end
-
-    # Whose each contact is, the engine's own check (Native.users_contact?: a user's contact with
-    # an id), so a lead or an id-less contact is never handed over only to be refused.
-    def users_of(page)
-      page["data"].each_with_object({}) do |contact, users|
-        next unless contact.is_a?(Hash)
-
-        external_id = contact["external_id"]
-        users[external_id] = contact if Native.users_contact?(contact, external_id)
-      end
+      @client.contact_page(path)
     end
   end
 end
