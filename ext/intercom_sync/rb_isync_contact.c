@@ -9,17 +9,15 @@
 VALUE isync_contact_page_to_ruby(const isync_contact_page *page)
 {
     VALUE contacts = rb_hash_new();
-    /* Each contact's text is a slice of one frozen String holding them all: a slice shares its
-     * bytes, so a page costs one malloc'd buffer, not one per contact (the contacts are freed by
-     * other threads than the one that read them, which glibc's per-thread arenas handle badly). */
-    VALUE texts = rb_obj_freeze(rb_utf8_str_new(page->json.data, (long)page->json.len));
     for (size_t i = 0; i < page->n_contacts; i++) {
         const isync_page_contact *c = &page->contacts[i];
-        VALUE json = rb_str_substr(texts, (long)c->json_at, (long)c->json_len);
+        /* not frozen: the bulk worker that syncs the user clears it right after (Bulk#sync_one),
+         * giving its bytes back at once rather than at the next major GC (a page's texts live
+         * across minor GCs while they are handed out, so they would be promoted) */
+        VALUE json = rb_utf8_str_new(page->json.data + c->json_at, (long)c->json_len);
         /* a page listing one user twice: the later entry wins, as a Hash built in Ruby would */
-        rb_hash_aset(contacts, rb_utf8_str_new(c->external_id, (long)c->external_id_len), rb_obj_freeze(json));
+        rb_hash_aset(contacts, rb_utf8_str_new(c->external_id, (long)c->external_id_len), json);
     }
-    RB_GC_GUARD(texts);
     return rb_ary_new_from_args(4, page->total_count >= 0 ? LL2NUM(page->total_count) : Qnil,
                                 page->next_cursor ? rb_utf8_str_new(page->next_cursor, (long)page->next_cursor_len)
                                                   : Qnil,

@@ -28,6 +28,14 @@ module IntercomSync
       true
     end
 
+    # Empties the set and gives its memory back at once (a bulk run's set of ids, once the run
+    # has no more use for it), rather than when the GC gets to it.
+    def clear
+      @bits.clear
+      @others.clear
+      self
+    end
+
     def include?(id)
       n = small_integer(id)
       return @others.include?(id.to_s) unless n

@@ -16,4 +16,12 @@ RSpec.describe IntercomSync::IdSet do
     expect(set.include?("999999")).to be(true)
     expect(set.include?("1000000")).to be(false)
   end
+
+  it "clears, giving its memory back at once" do
+    %w[7 123456 u-1].each { |id| set.add?(id) }
+    expect(set.clear).to be(set)
+    expect(set.instance_variable_get(:@bits).bytesize).to eq(0)
+    expect(%w[7 123456 u-1].map { |id| set.include?(id) }).to all(be(false))
+    expect(set.add?("7")).to be(true)
+  end
 end

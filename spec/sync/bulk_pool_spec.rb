@@ -42,8 +42,12 @@ RSpec.describe "perform_all on the process's worker pool", sync: true do
       seen.concat(threads)
       connections << emulator.requests.map(&:connection_id).uniq
     end
-    expect(seen.uniq.size).to eq(4) # 20 threads when each call started its own
-    expect(connections.drop(1).flatten - connections.first).to eq([]) # no call after the first connected anew
+    # the pool's threads only: 4 workers and the feeder, which may be a worker on the next call
+    # (20 threads when each call started its own)
+    expect(pool.size).to eq(5)
+    expect(seen.uniq - pool.threads).to eq([])
+    # a connection per thread of the pool, kept from call to call (20 when each call connected anew)
+    expect(connections.flatten.uniq.size).to be <= pool.size
   end
 
   it "does not grow the process's thread count over repeated calls" do
@@ -52,8 +56,9 @@ RSpec.describe "perform_all on the process's worker pool", sync: true do
     after_first = Thread.list.size
     9.times { SyncWithIntercom.perform_all(users, concurrency: 4) }
     expect(Thread.list.size).to eq(after_first)
-    expect(pool.size).to eq(6) # 4 workers, the feeder and the contact-page reader, all idle
-    expect(pool.idle_count).to eq(6)
+    # 4 workers, the feeder and the contact-page reader, whose threads go on as workers once idle
+    expect(pool.size).to be_between(4, 6)
+    expect(pool.idle_count).to eq(pool.size)
   end
 
   it "reads the contact pages ahead on a pooled worker: a warm pool starts no thread" do
@@ -134,7 +139,7 @@ RSpec.describe "perform_all on the process's worker pool", sync: true do
 
   it "runs two callers at once, each with workers of its own, when the pool has only enough for one" do
     SyncWithIntercom.perform_all(poro_users(4, "w"), concurrency: 16) # 16 workers, a feeder, a page reader
-    expect(pool.size).to eq(18)
+    expect(pool.size).to be_between(16, 18) # (the reader's and the feeder's threads may go on as workers)
     emulator.inject(:latency, seconds: 0.2, method: :post, path: "/contacts") # the runs overlap longer
     first = poro_users(20, "p")
     second = poro_users(20, "q")
@@ -234,6 +239,8 @@ RSpec.describe "perform_all on the process's worker pool", sync: true do
     waited = Thread.new { out, status = Open3.capture2(env, RbConfig.ruby, "-I", lib, "-e", script) }
     expect(waited.join(40)).to eq(waited) # (nil: held for the 60 s idle time)
     expect(status).to be_success
-    expect(out.lines.map(&:to_i)).to eq([4, 6]) # 4 synced; 4 workers, the feeder, the page reader idle
+    synced, idle = out.lines.map(&:to_i)
+    expect(synced).to eq(4)
+    expect(idle).to be_between(4, 6) # 4 workers, the feeder, the page reader (some threads served twice)
   end
 end
