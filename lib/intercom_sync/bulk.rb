@@ -30,6 +30,7 @@ module IntercomSync
 
     # What the feeder tells the run when it hands out a user without a contact.
     NEEDS_ALL_WORKERS = :needs_all_workers
+
     # One user's outcome: a Result, or the error that stopped its sync.
     Outcome = Struct.new(:user, :result, :error) do
       def ok?

@@ -5,8 +5,9 @@ module IntercomSync
   # ends (config.release_memory_after_bulk). With glibc's malloc, what a run's threads free
   # stays mapped in their arenas: a long-lived worker calling perform_all every few minutes
   # grew its RSS by 18 MB over 40 runs of 500 users with memory it no longer used (rake
-  # bench:long_lived). Native.release_free_memory (malloc_trim) returns those pages; it takes
-  # milliseconds, without the GVL, once a run. Other allocators return memory on their own.
+  # bench:long_lived). Native.release_free_memory returns those pages (glibc's malloc_trim, or a
+  # purge of jemalloc's arenas when jemalloc is the process's malloc); it takes milliseconds,
+  # without the GVL, once a run.
   #
   # Only the last of concurrent runs releases: one still running would soon map the pages
   # again. A forked child counts its own runs (the parent's are not running there).

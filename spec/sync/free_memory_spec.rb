@@ -1,5 +1,8 @@
 # frozen_string_literal: true
 
+require "open3"
+require "rbconfig"
+
 # A long-lived process gives back the memory a bulk run freed (FreeMemory, malloc_trim): once,
 # when its last concurrent perform_all ends, unless the app turned it off. (What it saves is a
 # benchmark's figure, rake bench:long_lived, never a timed or sized test.)
@@ -8,8 +11,40 @@ RSpec.describe "memory given back after perform_all", sync: true do
 
   let(:users) { poro_users(3, "m") }
 
-  it "is glibc's malloc_trim here: true or false, never nil (nil only where the allocator has none)" do
+  it "is glibc's malloc_trim here: true or false, never nil (nil only where the allocator has neither call)" do
     expect([true, false]).to include(IntercomSync::Native.release_free_memory)
+  end
+
+  # subprocess: another Ruby, with jemalloc as its malloc
+  it "purges jemalloc's arenas when jemalloc is the process's malloc", subprocess: true do
+    jemalloc = Dir["/usr/lib/*/libjemalloc.so.2"].first
+    skip "libjemalloc2 is not installed (bin/setup installs it)" unless jemalloc
+    script = <<~'RUBY'
+      require "fiddle"
+      require "intercom_sync"
+      mallctl = Fiddle::Function.new(Fiddle::Handle::DEFAULT["mallctl"], [Fiddle::TYPE_VOIDP] * 4 + [Fiddle::TYPE_SIZE_T],
+                                     Fiddle::TYPE_INT)
+      # jemalloc's count of dirty pages (freed, still mapped) over all its arenas
+      dirty_pages = lambda do
+        value = Fiddle::Pointer.malloc(8, Fiddle::RUBY_FREE)
+        length = Fiddle::Pointer.malloc(8, Fiddle::RUBY_FREE)
+        value[0, 8] = [1].pack("Q")
+        length[0, 8] = [8].pack("Q")
+        mallctl.call("epoch", value, length, value, 8) # refreshes the statistics
+        raise "no jemalloc statistics" unless mallctl.call("stats.arenas.4096.pdirty", value, length, nil, 0).zero?
+
+        value[0, 8].unpack1("Q")
+      end
+      Thread.new { Array.new(200_000) { "x" * 200 } }.join # (what a bulk run's thread leaves)
+      GC.start
+      puts dirty_pages.call, IntercomSync::Native.release_free_memory, dirty_pages.call
+    RUBY
+    lib = File.expand_path("../../lib", __dir__)
+    out, err, status = Open3.capture3({ "LD_PRELOAD" => jemalloc }, RbConfig.ruby, "-I", lib, "-e", script)
+    expect(status).to be_success, err
+    before, released, after = out.lines.map(&:strip)
+    expect(Integer(before)).to be > 0
+    expect([released, after]).to eq(%w[true 0])
   end
 
   it "happens once a run, after its last sync" do
