@@ -7,7 +7,8 @@ BENCH_SECTIONS = {
   workers: ["bench/workers.rb", "N processes on one rate limit, each alone or sharing a budget in Redis " \
                                 "(PROCESSES=\"2 4\" LIMIT=500 SECONDS_OF_WORK=40)"],
   long_lived: ["bench/long_lived.rb", "RSS of a process calling perform_all 40 times, worker pool against the old " \
-                                      "lib, per allocator (USERS=500 CALLS=40 CONCURRENCY=16 OLD_REF=f81b276)"],
+                                      "lib, per allocator, unchanged and changed users " \
+                                      "(USERS=500 CALLS=40 CONCURRENCY=16 OLD_REF=f81b276 WORKLOADS=\"unchanged changed\")"],
   scale: ["bench/scale.rb", "a nightly sync of a seeded workspace of 100,000 contacts, 1% changed " \
                             "(SCALE_USERS=100000 CHANGED=0.01 CONCURRENCY=16 RTT=50 RUNS=free|limited)"]
 }.freeze
