@@ -12,9 +12,5 @@
 /* Whether contact (from a page of GET /contacts) is the contact of the user with external_id:
  * the same external_id (not empty), role "user", and a non-empty id to update it by. */
 int isync_contact_is_users(const isync_json *contact, const char *external_id);
-/* The same rule on the fields themselves (NULL: absent or not a string), for a contact held as
- * something else than a document (the binding's Hash). */
-int isync_contact_fields_are_users(const char *ext, size_t ext_len, const char *role, size_t role_len,
-                                   const char *id, size_t id_len, const char *external_id, size_t external_len);
 
 #endif /* ISYNC_CONTACT_OWNER_H */

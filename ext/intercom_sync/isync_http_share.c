@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 static CURLSH *shared;
+static CURLSH *inherited; /* the parent's share, in a forked child: never used, never freed */
 static pid_t shared_pid;
 static pthread_mutex_t share_locks[CURL_LOCK_DATA_LAST];
 static pthread_mutex_t share_init_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -64,6 +65,9 @@ CURLSH *isync_http_process_share(void)
             curl_share_cleanup(sh);
             sh = NULL;
         }
+        /* a forked child leaves its parent's share alone (a thread the fork did not copy may have
+         * held one of its locks), and keeps it where a leak check still finds it */
+        if (shared) inherited = shared;
         shared = sh; /* NULL: clients go without sharing, nothing else changes */
         shared_pid = getpid();
     }

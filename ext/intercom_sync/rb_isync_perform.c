@@ -80,9 +80,10 @@ VALUE isync_client_perform(VALUE self, VALUE method, VALUE path, VALUE body)
 
 VALUE isync_client_read_contact_page(VALUE self, VALUE path)
 {
-    request_args a = {.client = isync_client_acquire(self), .method_arg = rb_str_new_cstr("GET"), .path_arg = path,
-                      .body = Qnil, .contact_page = 1};
+    VALUE get = rb_str_new_cstr("GET"); /* (allocated before the client is taken: it may raise) */
+    request_args a = {.client = isync_client_acquire(self), .method_arg = get, .path_arg = path, .body = Qnil,
+                      .contact_page = 1};
     VALUE page = rb_ensure(request_body, (VALUE)&a, request_ensure, (VALUE)&a);
-    RB_GC_GUARD(a.method_arg);
+    RB_GC_GUARD(get);
     return page;
 }

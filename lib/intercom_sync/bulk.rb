@@ -18,14 +18,16 @@ module IntercomSync
   # pages when they are at most half as many as the users to sync (or the first is the last).
   # After a complete read, the users no page had are created without a lookup.
   #
-  # A run starts two workers and grows to its concurrency the first time it has a user whose
-  # sync will wait on Intercom: one handed out without a contact (it needs a lookup or a
-  # create), or one whose sync made a request (it changed). A run of unchanged users with their
-  # contacts makes no request of theirs, and two workers keep up with it: sixteen would only take
-  # turns at the GVL, and each would keep memory of its own (glibc's per-thread caches pin pages
-  # in every arena: a long-lived process grew 5 MB over 40 such runs at concurrency 16, 1 MB at 2).
+  # A run of plain objects (no ActiveRecord models: nothing to wait for but Intercom) starts two
+  # workers and grows to its concurrency the first time it has a user whose sync will wait on
+  # Intercom: one handed out without a contact (it needs a lookup or a create), or one whose sync
+  # made a request (it changed) or failed. Unchanged users with their contacts make no request
+  # of theirs, and two workers keep up with them: sixteen would only take turns at the GVL, and
+  # each would keep memory of its own (glibc's per-thread caches pin pages in every arena: a
+  # long-lived process grew 5 MB over 40 such runs at concurrency 16, 1 MB at 2). Users in a
+  # database start every worker: each sync waits on its reads.
   class Bulk
-    # Workers a run starts with, before any of its syncs is known to wait on Intercom.
+    # Workers a run of plain objects starts with, before any of its syncs is known to wait on Intercom.
     STARTING_WORKERS = 2
 
     # What the feeder tells the run when it hands out a user without a contact.
@@ -79,6 +81,9 @@ module IntercomSync
 
       @users = users
       @concurrency = ConnectionBudget.concurrency_for(users, concurrency)
+      # users in a database wait on it in every sync (their teams are read), which gives the GVL
+      # up as a request does: their runs start every worker
+      @starting_workers = ConnectionBudget.for(users) ? @concurrency : [STARTING_WORKERS, @concurrency].min
       @collect = collect
       @prefetch = prefetch
       @config = config
@@ -97,8 +102,9 @@ module IntercomSync
       work = SizedQueue.new(@concurrency * 2)
       done = Queue.new
       workers = []
-      add_workers(workers, [STARTING_WORKERS, @concurrency].min, work, done)
-      feeder = @pool.start([["feeder", -> { feed(work, done) }]]).first
+      feeder = nil
+      add_workers(workers, @starting_workers, work, done)
+      Thread.handle_interrupt(Object => :never) { feeder = @pool.start([["feeder", -> { feed(work, done) }]]).first }
       finished = 0
       while finished < workers.size
         outcome = done.pop
@@ -132,7 +138,8 @@ module IntercomSync
 
       first = workers.size + 1
       jobs = Array.new(count) { |i| ["worker #{first + i}", -> { work_loop(work, done) }] }
-      workers.concat(@pool.start(jobs, notify: done))
+      # a Timeout between the start and the concat would leave workers the ensure cannot cancel
+      Thread.handle_interrupt(Object => :never) { workers.concat(@pool.start(jobs, notify: done)) }
     end
 
     # Whether the user's sync waited on Intercom: it made a request, or failed (most failures

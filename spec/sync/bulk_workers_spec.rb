@@ -1,5 +1,8 @@
 # frozen_string_literal: true
 
+require "tmpdir"
+require "fileutils"
+
 # How many workers a perform_all run puts to work: two, until one of its syncs is known to wait
 # on Intercom (a user handed out without a contact, or a sync that made a request); then all of
 # its concurrency. A run of unchanged users read from the contact pages makes no request of
@@ -13,14 +16,14 @@ RSpec.describe "perform_all's workers", sync: true do
   after { IntercomSync::WorkerPool.shared = nil }
 
   # The worker threads that synced a user of the run (each sync records its thread).
-  def workers_of_run(users, **options)
+  def workers_of_run(users, expect_failed: 0, **options)
     threads = Queue.new
     allow(IntercomSync::Sync).to receive(:run).and_wrap_original do |original, *args, **kwargs|
       threads << Thread.current
       original.call(*args, **kwargs)
     end
     report = SyncWithIntercom.perform_all(users, **options)
-    expect(report.errors.map(&:reason)).to eq([])
+    expect(report.errors.size).to eq(expect_failed)
     Array.new(threads.size) { threads.pop }.uniq
   end
 
@@ -44,6 +47,33 @@ RSpec.describe "perform_all's workers", sync: true do
     emulator.clear_requests!
     expect(workers_of_run(slow_users, concurrency: 8, prefetch: true).size).to eq(2)
     expect(emulator.requests.map(&:path).uniq).to eq(["/contacts"]) # the pages only
+  end
+
+  it "puts every worker to work once a sync fails (most failures are Intercom's answers)" do
+    failing = slow_users.first
+    def failing.as_json(*) = raise(ArgumentError, "the app's as_json failed")
+    threads = workers_of_run(slow_users, concurrency: 8, prefetch: true, expect_failed: 1)
+    expect(threads.size).to be > 2 # (how many of the added ones get users before the rest are done varies)
+  end
+
+  it "starts every worker when the users are in a database: each sync waits on its reads" do
+    dir = Dir.mktmpdir("intercom-sync-workers")
+    SampleApp.connect(File.join(dir, "workers.sqlite3")) # (the workers' own connections share a file)
+    users = Array.new(12) { |i| create_user(email: "db#{i}@example.com", name: "User #{i}") }
+    expect(SyncWithIntercom.perform_all(users, concurrency: 3, prefetch: false).failed).to eq(0)
+    recording = Class.new(IntercomSync::WorkerPool) do
+      def started = (@started ||= [])
+
+      def start(jobs, notify: nil)
+        started.concat(jobs.map(&:first)) # the jobs' names
+        super
+      end
+    end
+    IntercomSync::WorkerPool.shared = pool = recording.new
+    expect(SyncWithIntercom.perform_all(users, concurrency: 3, prefetch: true).errors.map(&:reason)).to eq([])
+    expect(pool.started.grep(/\Aworker/)).to eq(["worker 1", "worker 2", "worker 3"])
+  ensure
+    FileUtils.rm_rf(dir) if dir
   end
 
   it "puts every worker to work once a sync makes requests (the user changed)" do
