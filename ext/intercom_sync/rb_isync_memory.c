@@ -39,14 +39,15 @@ static void *release(void *p)
 /* true when memory was given back, false when there was none to give; nil where the allocator
  * has no such call (neither glibc's nor jemalloc's). The GVL is released: the walk over the
  * arenas takes milliseconds, and takes each arena's lock in turn, never all at once. */
+/* jemalloc's mallctl when jemalloc is the process's malloc (preloaded, or linked into Ruby: there
+ * when the extension loads), looked up once: a lookup that fails leaves glibc's error text in
+ * the calling thread's state, lost with a worker thread that ends. */
+static mallctl_fn jemalloc_mallctl;
+
 static VALUE native_release_free_memory(VALUE self)
 {
     (void)self;
-    release_args a = {0};
-    /* jemalloc, when it is the process's malloc (looked up each time: it costs a hash lookup, and
-     * a library loaded later is found too); a C data pointer cast to a function, as dlsym needs */
-    void *symbol = dlsym(RTLD_DEFAULT, "mallctl");
-    memcpy(&a.mallctl, &symbol, sizeof(a.mallctl));
+    release_args a = {.mallctl = jemalloc_mallctl};
 #ifndef HAVE_MALLOC_TRIM
     if (!a.mallctl) return Qnil;
 #endif
@@ -56,5 +57,7 @@ static VALUE native_release_free_memory(VALUE self)
 
 void isync_init_memory(void)
 {
+    void *symbol = dlsym(RTLD_DEFAULT, "mallctl");
+    memcpy(&jemalloc_mallctl, &symbol, sizeof(jemalloc_mallctl)); /* (a data pointer to a function: dlsym's way) */
     rb_define_module_function(mIntercomSyncNative, "release_free_memory", native_release_free_memory, 0);
 }
