@@ -1,5 +1,5 @@
 /*
- * isync_contact_owner.c: whose a contact is (asked by the bulk feeder and the engine).
+ * isync_contact_owner.c: whose a contact is (asked by the contact page reader and the engine).
  * One part of isync_core.h (include that).
  */
 #ifndef ISYNC_CONTACT_OWNER_H
